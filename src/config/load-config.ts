@@ -1,0 +1,183 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { parseDocument } from 'yaml'
+import type { ZodError } from 'zod'
+import type { DatabaseUrl } from '../dialects/dialect.js'
+import { parseDatabaseUrl } from '../dialects/url.js'
+import { StrataError } from '../errors/index.js'
+import { closest } from '../util/text.js'
+import { KNOWN_KEYS, configSchema, type ConfigFile, type Policy } from './schema.js'
+
+/** Policy with every default filled in (SPEC S12). */
+export interface ResolvedPolicy {
+  readonly requireBackup: boolean
+  readonly requireChangeRequest: boolean
+  readonly requireRehearsal: boolean
+  readonly maintenanceWindow: readonly string[]
+  readonly lintFailOn: 'error' | 'warning' | 'info' | 'never'
+  readonly onFailure: 'rollback' | 'stop' | 'restore'
+  readonly strategy: 'rolling' | 'blue-green' | 'direct'
+  readonly confirm: boolean
+  readonly rehearsalMaxAge: string
+}
+
+export interface ResolvedConfig {
+  /** Absolute path of the config file, or null when running from flags alone. */
+  readonly file: string | null
+  /** Folder relative paths resolve from: the config's folder, else the working directory. */
+  readonly baseDir: string
+  readonly migrationsDir: string
+  readonly tablePrefix: string
+  readonly environment: string | null
+  readonly url: DatabaseUrl
+  readonly policy: ResolvedPolicy
+  readonly raw: ConfigFile
+}
+
+export interface ConfigOptions {
+  readonly config?: string
+  readonly env?: string
+  readonly url?: string
+  readonly migrations?: string
+  readonly cwd?: string
+  readonly environ?: NodeJS.ProcessEnv
+}
+
+/** Reads and validates the config file, picks the environment and resolves every path. */
+export function loadConfig(options: ConfigOptions = {}): ResolvedConfig {
+  const cwd = options.cwd ?? process.cwd()
+  const environ = options.environ ?? process.env
+  const file = findConfigFile(options.config, cwd)
+  const raw = file ? readConfigFile(file) : {}
+  const baseDir = file ? dirname(file) : cwd
+
+  const names = Object.keys(raw.environments ?? {})
+  const requested = options.env ?? environ['STRATA_ENV']
+  if (!file && options.env) {
+    throw new StrataError('E_CONFIG', `--env ${options.env} needs a config file with environments`, {
+      hint: 'run `strata init` to write strata.yaml, or pass --config PATH',
+    })
+  }
+  const environment = file ? pickEnvironment(raw, names, requested, file) : null
+  const envConfig = environment ? raw.environments?.[environment] : undefined
+
+  const urlText = options.url ?? environ['STRATA_DATABASE_URL'] ?? (envConfig ? expand(envConfig.url, environ, `environments.${environment}.url`, file) : undefined)
+  if (!urlText) {
+    throw new StrataError('E_CONFIG', file ? `environment \`${environment}\` has no database URL` : 'no database given: there is no strata.yaml here and no --url', {
+      hint: file ? `set environments.${environment}.url in ${file}` : 'pass --url sqlite:app.db (or set STRATA_DATABASE_URL), or run `strata init`',
+    })
+  }
+  const policy = envConfig?.policy ? expandPolicy(envConfig.policy, environ, environment!, file) : {}
+  return {
+    file,
+    baseDir,
+    migrationsDir: options.migrations ? resolve(cwd, options.migrations) : resolve(baseDir, raw.migrations ?? 'migrations'),
+    tablePrefix: raw.table_prefix ?? 'strata_',
+    environment,
+    url: parseDatabaseUrl(urlText, options.url ? cwd : baseDir),
+    policy: resolvePolicy(policy),
+    raw,
+  }
+}
+
+function findConfigFile(explicit: string | undefined, cwd: string): string | null {
+  if (explicit) {
+    const path = resolve(cwd, explicit)
+    if (!existsSync(path)) {
+      throw new StrataError('E_CONFIG', `config file ${path} does not exist`, { hint: 'check --config, or run `strata init` to write one', file: path })
+    }
+    return path
+  }
+  const path = resolve(cwd, 'strata.yaml')
+  return existsSync(path) ? path : null
+}
+
+/** Parses and validates a config file; errors name the key, its line and the closest known key. */
+export function readConfigFile(file: string): ConfigFile {
+  const text = readFileSync(file, 'utf8')
+  const doc = parseDocument(text, { prettyErrors: true })
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0]!
+    throw new StrataError('E_CONFIG', `${file}: invalid YAML: ${first.message.split('\n')[0]}`, {
+      file,
+      line: first.linePos?.[0]?.line,
+      hint: 'fix the YAML syntax at the line shown',
+    })
+  }
+  const value: unknown = doc.toJS() ?? {}
+  const parsed = configSchema.safeParse(value)
+  if (!parsed.success) throw configError(parsed.error, file)
+  return parsed.data
+}
+
+function configError(error: ZodError, file: string): StrataError {
+  const issue = error.issues[0]!
+  const where = issue.path.join('.') || '(top level)'
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0]!
+    const suggestion = closest(key, KNOWN_KEYS)
+    const full = [...issue.path, key].join('.')
+    return new StrataError('E_CONFIG', `${file}: unknown key \`${full}\``, {
+      file,
+      key: full,
+      hint: suggestion ? `did you mean \`${suggestion}\`?` : 'remove it; the README lists the known keys',
+    })
+  }
+  return new StrataError('E_CONFIG', `${file}: \`${where}\`: ${issue.message}`, { file, key: where, hint: 'fix the value at the key shown' })
+}
+
+function pickEnvironment(raw: ConfigFile, names: readonly string[], requested: string | undefined, file: string): string {
+  const choice = requested ?? raw.environment ?? (names.includes('development') ? 'development' : names.length === 1 ? names[0] : undefined)
+  if (!choice) {
+    throw new StrataError('E_CONFIG', `${file} defines no environments to choose from`, {
+      hint: 'add an `environments:` block, or set `environment:` / --env',
+    })
+  }
+  if (!names.includes(choice)) {
+    const suggestion = closest(choice, names)
+    throw new StrataError('E_CONFIG', `environment \`${choice}\` is not defined in ${file}`, {
+      file,
+      hint: suggestion ? `did you mean \`${suggestion}\`? Known: ${names.join(', ')}` : `known environments: ${names.join(', ') || 'none'}`,
+    })
+  }
+  return choice
+}
+
+/** Expands `${VAR}` from the environment; a missing variable is an error naming it. */
+export function expand(text: string, environ: NodeJS.ProcessEnv, key: string, file: string | null): string {
+  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_match, name: string) => {
+    const value = environ[name]
+    if (value === undefined) {
+      throw new StrataError('E_CONFIG', `\`${key}\` uses \${${name}}, which is not set in the environment`, {
+        ...(file ? { file } : {}),
+        hint: `export ${name}=… before running strata`,
+      })
+    }
+    return value
+  })
+}
+
+function expandPolicy(policy: Policy, environ: NodeJS.ProcessEnv, environment: string, file: string | null): Policy {
+  const window = policy.maintenance_window
+  if (window === undefined) return policy
+  const key = `environments.${environment}.policy.maintenance_window`
+  return {
+    ...policy,
+    maintenance_window: Array.isArray(window) ? window.map((w) => expand(w, environ, key, file)) : expand(window, environ, key, file),
+  }
+}
+
+function resolvePolicy(policy: Policy): ResolvedPolicy {
+  const window = policy.maintenance_window
+  return {
+    requireBackup: policy.require_backup ?? false,
+    requireChangeRequest: policy.require_change_request ?? false,
+    requireRehearsal: policy.require_rehearsal ?? false,
+    maintenanceWindow: window === undefined ? [] : Array.isArray(window) ? window : [window],
+    lintFailOn: policy.lint_fail_on ?? 'error',
+    onFailure: policy.on_failure ?? 'rollback',
+    strategy: policy.strategy ?? 'direct',
+    confirm: policy.confirm ?? false,
+    rehearsalMaxAge: policy.rehearsal_max_age ?? '7d',
+  }
+}

@@ -1,0 +1,109 @@
+import type { OpKind, OpOf, Operation } from '../ops/operation.js'
+import type { SchemaSnapshot, TableSnapshot } from '../schema/snapshot.js'
+
+export type DialectName = 'sqlite' | 'postgres' | 'mysql'
+
+/** What an engine can do; core code asks these, never the dialect's name (STYLE 3.2). */
+export interface Capabilities {
+  /** DDL rolls back with the transaction (sqlite, postgres: true; mysql: false). */
+  readonly transactionalDdl: boolean
+  /** `CREATE INDEX CONCURRENTLY` exists (postgres). */
+  readonly concurrentIndex: boolean
+  /** ALTER COLUMN / constraint changes happen in place; false means a table rebuild (sqlite). */
+  readonly alterColumnInPlace: boolean
+  /** A server-side session lock exists (postgres, mysql). */
+  readonly advisoryLock: boolean
+}
+
+/** A parsed database URL. `redacted` is the only form that may be printed. */
+export interface DatabaseUrl {
+  readonly dialect: DialectName
+  readonly raw: string
+  readonly redacted: string
+  /** SQLite: absolute path of the database file (or `:memory:`). */
+  readonly path?: string
+}
+
+/** One SQL statement with `?` placeholders and bound values. */
+export interface Statement {
+  readonly sql: string
+  readonly params: readonly unknown[]
+  /** Where it comes from, for error messages and records. */
+  readonly source?: StatementSource
+}
+
+export interface StatementSource {
+  readonly revision: string
+  readonly file?: string
+  /** Index of the op in the migration (0-based). */
+  readonly opIndex?: number
+  /** Line of the statement in an SQL migration file (1-based). */
+  readonly line?: number
+}
+
+/**
+ * A session on the database. Drivers stay dumb: ordering, history and locking logic live in
+ * the core. Errors are thrown as the client library raised them; the runner wraps them.
+ */
+export interface Connection {
+  readonly dialect: DialectName
+  execute(stmt: Statement): Promise<{ readonly rowsAffected: number }>
+  query<Row = Record<string, unknown>>(stmt: Statement): Promise<Row[]>
+  /**
+   * Runs `fn` in a transaction: commit when it resolves, roll back when it throws. Nested calls
+   * use a savepoint. On SQLite the outermost transaction runs with `foreign_keys` off and checks
+   * `PRAGMA foreign_key_check` before commit (SPEC S3), so table rebuilds never cascade.
+   */
+  transaction<T>(fn: (tx: Connection) => Promise<T>): Promise<T>
+  close(): Promise<void>
+}
+
+/** Compile-time facts about the live schema, filled by the runner before compiling an op. */
+export interface CompileContext {
+  /** The current definition of a table, when the dialect asked for it in `tablesToInspect`. */
+  table(name: string): TableSnapshot | undefined
+}
+
+/** One exhaustive table per dialect: a missing op is a compile error (STYLE 3.1). */
+export type OpCompiler = {
+  readonly [K in OpKind]: (op: OpOf<K>, ctx: CompileContext) => readonly Statement[]
+}
+
+/** Who holds the migration lock (SPEC S4). */
+export interface LockOwner {
+  readonly owner: string
+  readonly pid: number
+  readonly host: string
+  readonly startedAt: string
+  readonly command?: string
+}
+
+export interface LockLease {
+  readonly holder: LockOwner
+  release(): Promise<void>
+}
+
+export interface MigrationLock {
+  /** Tries once; resolves to a lease, or to the current holder (null when unknown) when held. */
+  tryAcquire(owner: LockOwner): Promise<{ lease: LockLease } | { holder: LockOwner | null }>
+  /** The recorded holder, whether or not its process still lives; null when none recorded. */
+  inspect(): Promise<{ holder: LockOwner | null; held: boolean }>
+  /** Clears a recorded holder; `force` also ends a live holder's session. */
+  clear(force: boolean): Promise<LockOwner | null>
+}
+
+export interface Dialect {
+  readonly name: DialectName
+  readonly capabilities: Capabilities
+  readonly compiler: OpCompiler
+  quoteIdentifier(name: string): string
+  /** Opens a session; lazily imports the client library. Throws E_CONNECT with a hint. */
+  connect(url: DatabaseUrl): Promise<Connection>
+  /** The whole user schema (strata's own tables excluded). */
+  introspect(conn: Connection, tablePrefix: string): Promise<SchemaSnapshot>
+  /** Definitions of the named tables (absent ones are left out). */
+  inspectTables(conn: Connection, names: readonly string[]): Promise<ReadonlyMap<string, TableSnapshot>>
+  /** Tables whose live definition the compiler needs to compile `op` (SQLite rebuilds). */
+  tablesToInspect(op: Operation): readonly string[]
+  lock(url: DatabaseUrl): MigrationLock
+}

@@ -1,0 +1,22 @@
+import { StrataError } from '../errors/index.js'
+import type { Dialect, DialectName } from './dialect.js'
+
+/**
+ * The dialects, registered explicitly in one table (STYLE: no side-effect registration). Each
+ * entry is a lazy import so a command loads only the engine it talks to.
+ */
+const LOADERS: Readonly<Record<DialectName, () => Promise<Dialect>>> = {
+  sqlite: async () => (await import('./sqlite/sqlite-dialect.js')).sqliteDialect,
+  postgres: async () => unsupported('postgres'),
+  mysql: async () => unsupported('mysql'),
+}
+
+export async function loadDialect(name: DialectName): Promise<Dialect> {
+  return LOADERS[name]()
+}
+
+function unsupported(name: DialectName): never {
+  throw new StrataError('E_CONFIG', `the ${name} dialect is not available in this version of strata`, {
+    hint: 'use a sqlite: URL; PostgreSQL and MySQL support is being added',
+  })
+}

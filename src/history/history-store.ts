@@ -1,0 +1,228 @@
+import { randomUUID } from 'node:crypto'
+import type { Connection, Dialect } from '../dialects/dialect.js'
+
+export type RevisionState = 'applied' | 'expanded' | 'dirty'
+
+/** One row of `<prefix>history`: a currently applied revision (SPEC S4). */
+export interface AppliedRevision {
+  readonly revision: string
+  readonly checksum: string
+  readonly checksumVersion: number
+  readonly description: string
+  readonly appliedAt: string
+  readonly appliedBy: string
+  readonly durationMs: number
+  readonly runId: string
+  readonly fingerprint: string | null
+  readonly state: RevisionState
+  readonly file: string | null
+}
+
+export type LogAction = 'apply' | 'revert' | 'repair' | 'stamp' | 'unstamp'
+
+export interface LogEntry {
+  readonly runId: string
+  readonly revision: string
+  readonly action: LogAction
+  readonly by: string
+  readonly checksum?: string | null
+  readonly durationMs?: number | null
+  readonly detail?: string | null
+}
+
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'refused' | 'rolled-back'
+
+export interface RunRow {
+  readonly runId: string
+  readonly command: string
+  readonly environment: string | null
+  readonly fromRevisions: readonly string[]
+  readonly toRevisions: readonly string[] | null
+  readonly status: RunStatus
+  readonly error: string | null
+  readonly backupId: string | null
+  readonly recordPath: string | null
+  readonly startedAt: string
+  readonly finishedAt: string | null
+  readonly by: string
+  readonly report: unknown
+}
+
+/**
+ * strata's own tables (prefix configurable, default `strata_`): `history` (one row per applied
+ * revision), `log` (append-only), `runs` (every run). Portable column types only, so the same
+ * DDL serves every dialect; every value is bound.
+ */
+export class HistoryStore {
+  readonly #dialect: Dialect
+  readonly #prefix: string
+
+  constructor(dialect: Dialect, prefix: string) {
+    this.#dialect = dialect
+    this.#prefix = prefix
+  }
+
+  get tables(): { history: string; log: string; runs: string } {
+    return { history: `${this.#prefix}history`, log: `${this.#prefix}log`, runs: `${this.#prefix}runs` }
+  }
+
+  #q(table: 'history' | 'log' | 'runs'): string {
+    return this.#dialect.quoteIdentifier(this.tables[table])
+  }
+
+  /** Creates the tables when missing. Called under the migration lock, outside a transaction. */
+  async ensureTables(conn: Connection): Promise<void> {
+    const text = 'text'
+    const statements = [
+      `CREATE TABLE IF NOT EXISTS ${this.#q('history')} (
+        revision varchar(255) NOT NULL PRIMARY KEY, checksum varchar(64) NOT NULL,
+        checksum_version integer NOT NULL, description ${text}, applied_at varchar(40) NOT NULL,
+        applied_by varchar(255) NOT NULL, duration_ms integer NOT NULL, run_id varchar(64) NOT NULL,
+        fingerprint varchar(64), state varchar(16) NOT NULL, file ${text})`,
+      `CREATE TABLE IF NOT EXISTS ${this.#q('log')} (
+        id varchar(36) NOT NULL PRIMARY KEY, seq bigint NOT NULL, run_id varchar(64) NOT NULL,
+        revision varchar(255) NOT NULL, action varchar(16) NOT NULL, at varchar(40) NOT NULL,
+        by_user varchar(255) NOT NULL, checksum varchar(64), duration_ms integer, detail ${text})`,
+      `CREATE TABLE IF NOT EXISTS ${this.#q('runs')} (
+        run_id varchar(64) NOT NULL PRIMARY KEY, command varchar(64) NOT NULL, environment varchar(64),
+        from_revisions ${text} NOT NULL, to_revisions ${text}, status varchar(16) NOT NULL, error ${text},
+        backup_id varchar(128), record_path ${text}, started_at varchar(40) NOT NULL,
+        finished_at varchar(40), by_user varchar(255) NOT NULL, report ${text})`,
+    ]
+    for (const sql of statements) await conn.execute({ sql, params: [] })
+  }
+
+  /** True when the history table exists (read-only commands never create it). */
+  async exists(conn: Connection): Promise<boolean> {
+    try {
+      await conn.query({ sql: `SELECT revision FROM ${this.#q('history')} WHERE 1 = 0`, params: [] })
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  async applied(conn: Connection): Promise<AppliedRevision[]> {
+    if (!(await this.exists(conn))) return []
+    const rows = await conn.query<Record<string, unknown>>({
+      sql: `SELECT * FROM ${this.#q('history')} ORDER BY applied_at, revision`,
+      params: [],
+    })
+    return rows.map((r) => ({
+      revision: String(r['revision']),
+      checksum: String(r['checksum']),
+      checksumVersion: Number(r['checksum_version']),
+      description: String(r['description'] ?? ''),
+      appliedAt: String(r['applied_at']),
+      appliedBy: String(r['applied_by']),
+      durationMs: Number(r['duration_ms']),
+      runId: String(r['run_id']),
+      fingerprint: r['fingerprint'] == null ? null : String(r['fingerprint']),
+      state: String(r['state']) as RevisionState,
+      file: r['file'] == null ? null : String(r['file']),
+    }))
+  }
+
+  /** Inside the migration's own transaction when the dialect has transactional DDL (STYLE 3.4). */
+  async recordApplied(tx: Connection, entry: AppliedRevision): Promise<void> {
+    await tx.execute({ sql: `DELETE FROM ${this.#q('history')} WHERE revision = ?`, params: [entry.revision] })
+    await tx.execute({
+      sql: `INSERT INTO ${this.#q('history')} (revision, checksum, checksum_version, description, applied_at,
+        applied_by, duration_ms, run_id, fingerprint, state, file) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      params: [
+        entry.revision, entry.checksum, entry.checksumVersion, entry.description, entry.appliedAt,
+        entry.appliedBy, entry.durationMs, entry.runId, entry.fingerprint, entry.state, entry.file,
+      ],
+    })
+  }
+
+  /** Inside the revert's own transaction; checks exactly one row went. */
+  async recordReverted(tx: Connection, revision: string): Promise<void> {
+    const { rowsAffected } = await tx.execute({ sql: `DELETE FROM ${this.#q('history')} WHERE revision = ?`, params: [revision] })
+    if (rowsAffected !== 1) throw new Error(`expected one history row for ${revision}, found ${rowsAffected}`)
+  }
+
+  async updateChecksum(conn: Connection, revision: string, checksum: string, checksumVersion: number, file: string | null): Promise<void> {
+    await conn.execute({
+      sql: `UPDATE ${this.#q('history')} SET checksum = ?, checksum_version = ?, file = ? WHERE revision = ?`,
+      params: [checksum, checksumVersion, file, revision],
+    })
+  }
+
+  async setFingerprint(conn: Connection, revision: string, value: string): Promise<void> {
+    await conn.execute({ sql: `UPDATE ${this.#q('history')} SET fingerprint = ? WHERE revision = ?`, params: [value, revision] })
+  }
+
+  async log(conn: Connection, entry: LogEntry): Promise<void> {
+    await conn.execute({
+      sql: `INSERT INTO ${this.#q('log')} (id, seq, run_id, revision, action, at, by_user, checksum, duration_ms, detail)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      params: [
+        randomUUID(), nextSeq(), entry.runId, entry.revision, entry.action, new Date().toISOString(), entry.by,
+        entry.checksum ?? null, entry.durationMs ?? null, entry.detail ?? null,
+      ],
+    })
+  }
+
+  async logEntries(conn: Connection): Promise<Array<LogEntry & { at: string }>> {
+    if (!(await this.exists(conn))) return []
+    const rows = await conn.query<Record<string, unknown>>({ sql: `SELECT * FROM ${this.#q('log')} ORDER BY seq`, params: [] })
+    return rows.map((r) => ({
+      runId: String(r['run_id']),
+      revision: String(r['revision']),
+      action: String(r['action']) as LogAction,
+      at: String(r['at']),
+      by: String(r['by_user']),
+      checksum: r['checksum'] == null ? null : String(r['checksum']),
+      durationMs: r['duration_ms'] == null ? null : Number(r['duration_ms']),
+      detail: r['detail'] == null ? null : String(r['detail']),
+    }))
+  }
+
+  async startRun(conn: Connection, run: Omit<RunRow, 'status' | 'finishedAt' | 'error' | 'report' | 'toRevisions' | 'recordPath' | 'backupId'> & { toRevisions?: readonly string[] | null }): Promise<void> {
+    await conn.execute({
+      sql: `INSERT INTO ${this.#q('runs')} (run_id, command, environment, from_revisions, to_revisions, status, started_at, by_user)
+        VALUES (?, ?, ?, ?, ?, 'running', ?, ?)`,
+      params: [run.runId, run.command, run.environment, JSON.stringify(run.fromRevisions), run.toRevisions ? JSON.stringify(run.toRevisions) : null, run.startedAt, run.by],
+    })
+  }
+
+  async finishRun(conn: Connection, runId: string, outcome: { status: RunStatus; toRevisions: readonly string[]; error?: string | null; report?: unknown; recordPath?: string | null; backupId?: string | null }): Promise<void> {
+    await conn.execute({
+      sql: `UPDATE ${this.#q('runs')} SET status = ?, to_revisions = ?, error = ?, report = ?, record_path = ?, backup_id = ?, finished_at = ? WHERE run_id = ?`,
+      params: [
+        outcome.status, JSON.stringify(outcome.toRevisions), outcome.error ?? null,
+        outcome.report === undefined ? null : JSON.stringify(outcome.report), outcome.recordPath ?? null,
+        outcome.backupId ?? null, new Date().toISOString(), runId,
+      ],
+    })
+  }
+
+  async runs(conn: Connection): Promise<RunRow[]> {
+    if (!(await this.exists(conn))) return []
+    const rows = await conn.query<Record<string, unknown>>({ sql: `SELECT * FROM ${this.#q('runs')} ORDER BY started_at, run_id`, params: [] })
+    return rows.map((r) => ({
+      runId: String(r['run_id']),
+      command: String(r['command']),
+      environment: r['environment'] == null ? null : String(r['environment']),
+      fromRevisions: JSON.parse(String(r['from_revisions'])) as string[],
+      toRevisions: r['to_revisions'] == null ? null : (JSON.parse(String(r['to_revisions'])) as string[]),
+      status: String(r['status']) as RunStatus,
+      error: r['error'] == null ? null : String(r['error']),
+      backupId: r['backup_id'] == null ? null : String(r['backup_id']),
+      recordPath: r['record_path'] == null ? null : String(r['record_path']),
+      startedAt: String(r['started_at']),
+      finishedAt: r['finished_at'] == null ? null : String(r['finished_at']),
+      by: String(r['by_user']),
+      report: r['report'] == null ? null : (JSON.parse(String(r['report'])) as unknown),
+    }))
+  }
+}
+
+let lastSeq = 0
+/** Microsecond wall-clock sequence, strictly increasing within a process, for log ordering. */
+function nextSeq(): number {
+  const now = Date.now() * 1000
+  lastSeq = now > lastSeq ? now : lastSeq + 1
+  return lastSeq
+}

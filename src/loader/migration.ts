@@ -1,0 +1,40 @@
+import type { OpBuilder } from '../ops/op-builder.js'
+
+export type RevisionId = string
+
+export type MigrationFormat = 'module' | 'sql' | 'sql-pair'
+
+export interface MigrationFile {
+  /** Absolute path of the file (for a pair, the `.up.sql` file). */
+  readonly path: string
+  /** Path relative to the migrations directory, as shown to users. */
+  readonly relativePath: string
+  readonly format: MigrationFormat
+  /** Lowercase hex sha256 of the normalised text (for a pair, of both files). */
+  readonly checksum: string
+  readonly checksumVersion: number
+}
+
+/** A loaded migration, whatever its file format (STYLE 2, loader). */
+export interface MigrationDef {
+  readonly revision: RevisionId
+  /** [] = a root; more than one = a merge point. */
+  readonly downRevisions: readonly RevisionId[]
+  readonly dependsOn: readonly RevisionId[]
+  readonly branchLabels: readonly string[]
+  readonly description: string
+  readonly transactional: boolean
+  readonly file: MigrationFile
+  up(op: OpBuilder): Promise<void> | void
+  /** Absent when the migration has no down and no `change()`: it is irreversible. */
+  readonly down?: (op: OpBuilder) => Promise<void> | void
+  /** SQL migrations: the up/down sections as written, for `plan --sql` and lint. */
+  readonly sql?: { readonly up: readonly SqlStatementText[]; readonly down?: readonly SqlStatementText[] }
+}
+
+/** One statement of an SQL migration with the line it starts on (1-based, in its file). */
+export interface SqlStatementText {
+  readonly sql: string
+  readonly line: number
+  readonly file: string
+}

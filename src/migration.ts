@@ -1,0 +1,31 @@
+import { StrataError } from './errors/index.js'
+import type { OpBuilder } from './ops/op-builder.js'
+
+/** What a TypeScript/JavaScript migration module exports by default (SPEC S2). */
+export interface MigrationOptions {
+  /** Default: the file stem. */
+  readonly revision?: string
+  /** Absent: the previous file by name; null: a root; an array: a merge point. */
+  readonly downRevision?: string | readonly string[] | null
+  readonly description?: string
+  readonly dependsOn?: readonly string[]
+  readonly branchLabels?: readonly string[]
+  /** Default true: the migration runs in its own transaction. */
+  readonly transactional?: boolean
+  up?(op: OpBuilder): Promise<void> | void
+  down?(op: OpBuilder): Promise<void> | void
+  /** Auto-reversible migrations: `down` is the reverse of these ops, newest first. */
+  change?(op: OpBuilder): Promise<void> | void
+}
+
+export const MIGRATION_TAG = Symbol.for('strata-migrate.migration')
+
+export type Migration = MigrationOptions & { readonly [MIGRATION_TAG]: true }
+
+/** Declares a migration: `export default migration({ up(op) { … }, down(op) { … } })`. */
+export function migration(options: MigrationOptions): Migration {
+  if (options === null || typeof options !== 'object') {
+    throw new StrataError('E_MIGRATION_FILE', 'migration() needs an object with up/down or change')
+  }
+  return Object.freeze({ ...options, [MIGRATION_TAG]: true as const })
+}
