@@ -13,6 +13,8 @@ export interface Capabilities {
   readonly alterColumnInPlace: boolean
   /** A server-side session lock exists (postgres, mysql). */
   readonly advisoryLock: boolean
+  /** The engine runs in-process, so `plan --sql` can replay migrations on a scratch `:memory:` database. */
+  readonly embedded?: boolean
 }
 
 /** A parsed database URL. `redacted` is the only form that may be printed. */

@@ -22,8 +22,9 @@ export class StrataError extends Error {
     this.details = details
   }
 
+  /** The code's exit code, unless the thrower set `details.exitCode` (a run that failed dirty exits 1). */
   get exitCode(): ExitCode {
-    return EXIT_CODE_OF[this.code]
+    return (this.details['exitCode'] as ExitCode | undefined) ?? EXIT_CODE_OF[this.code]
   }
 
   get hint(): string {

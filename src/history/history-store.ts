@@ -78,7 +78,7 @@ export class HistoryStore {
         revision varchar(255) NOT NULL PRIMARY KEY, checksum varchar(64) NOT NULL,
         checksum_version integer NOT NULL, description ${text}, applied_at varchar(40) NOT NULL,
         applied_by varchar(255) NOT NULL, duration_ms integer NOT NULL, run_id varchar(64) NOT NULL,
-        fingerprint varchar(64), state varchar(16) NOT NULL, file ${text})`,
+        fingerprint varchar(64), state varchar(16) NOT NULL, file ${text}, schema_snapshot ${text})`,
       `CREATE TABLE IF NOT EXISTS ${this.#q('log')} (
         id varchar(36) NOT NULL PRIMARY KEY, seq bigint NOT NULL, run_id varchar(64) NOT NULL,
         revision varchar(255) NOT NULL, action varchar(16) NOT NULL, at varchar(40) NOT NULL,
@@ -149,8 +149,30 @@ export class HistoryStore {
     })
   }
 
-  async setFingerprint(conn: Connection, revision: string, value: string): Promise<void> {
-    await conn.execute({ sql: `UPDATE ${this.#q('history')} SET fingerprint = ? WHERE revision = ?`, params: [value, revision] })
+  /** Stores the schema as it stands after `revision` was applied (for drift reports). */
+  async setFingerprint(conn: Connection, revision: string, value: string, snapshotJson: string): Promise<void> {
+    await conn.execute({
+      sql: `UPDATE ${this.#q('history')} SET fingerprint = ?, schema_snapshot = ? WHERE revision = ?`,
+      params: [value, snapshotJson, revision],
+    })
+  }
+
+  /** The schema snapshot stored with `revision`, or null. */
+  async snapshotOf(conn: Connection, revision: string): Promise<string | null> {
+    const rows = await conn.query<{ schema_snapshot: string | null }>({
+      sql: `SELECT schema_snapshot FROM ${this.#q('history')} WHERE revision = ?`,
+      params: [revision],
+    })
+    return rows[0]?.schema_snapshot ?? null
+  }
+
+  async setState(conn: Connection, revision: string, state: RevisionState): Promise<void> {
+    await conn.execute({ sql: `UPDATE ${this.#q('history')} SET state = ? WHERE revision = ?`, params: [state, revision] })
+  }
+
+  /** Removes a revision's row outside a migration (repair of a missing file, stamp down). */
+  async remove(conn: Connection, revision: string): Promise<void> {
+    await conn.execute({ sql: `DELETE FROM ${this.#q('history')} WHERE revision = ?`, params: [revision] })
   }
 
   async log(conn: Connection, entry: LogEntry): Promise<void> {

@@ -55,9 +55,13 @@ export interface OpSink {
   query(sql: string, params: readonly Value[]): Promise<unknown[]>
 }
 
+/** Lets a derived down() (from `change()`) push already-built ops into a builder. */
+export const REPLAY = Symbol.for('strata-migrate.replay')
+
 export function createOpBuilder(sink: OpSink): OpBuilder {
   const push = (op: Operation): void => sink.push(freezeOp(op))
-  return {
+  const builder: OpBuilder & { [REPLAY]: (op: Operation) => void } = {
+    [REPLAY]: push,
     dialect: sink.dialect,
     createTable(table, columns, options = {}) {
       name('table', table)
@@ -116,6 +120,7 @@ export function createOpBuilder(sink: OpSink): OpBuilder {
       if (ops.length > 0) push({ kind: 'batchAlterTable', table, ops })
     },
   }
+  return builder
 }
 
 type Unbound = DistributiveOmit<BatchOperation, 'table'>

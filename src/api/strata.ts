@@ -1,0 +1,153 @@
+import { loadConfig, type ConfigOptions, type ResolvedConfig } from '../config/load-config.js'
+import type { LockOwner } from '../dialects/dialect.js'
+import { StrataEmitter, type EventName, type StrataEvents } from '../events/events.js'
+import type { AppliedRevision, LogEntry, RunRow } from '../history/history-store.js'
+import { describePlan, type PlanView } from '../plan/describe-plan.js'
+import { renderOfflineSql } from '../plan/offline-sql.js'
+import { buildPlan } from '../plan/plan.js'
+import { repair, stamp, unlock, type RepairResult, type StampResult } from '../pipeline/admin.js'
+import { migrate, type MigrateResult } from '../pipeline/migrate.js'
+import { connect, loadProject, type Project } from '../pipeline/session.js'
+import { compare, computeStatus, type StatusReport } from '../pipeline/status.js'
+
+export interface StrataOptions extends ConfigOptions {
+  /** `--lock-timeout` in seconds (default 60). */
+  readonly lockTimeoutSeconds?: number
+}
+
+export interface RunOptions {
+  readonly singleTransaction?: boolean
+}
+
+export interface HistoryReport {
+  readonly applied: readonly AppliedRevision[]
+  readonly log: ReadonlyArray<LogEntry & { at: string }>
+  readonly runs: readonly RunRow[]
+}
+
+/**
+ * The programmatic API (SPEC S14) and the CLI's only entry point. Open once, subscribe to
+ * events, call commands; each command connects, works and disconnects.
+ *
+ * ```ts
+ * const strata = await Strata.open({ config: 'strata.yaml' })
+ * strata.on('migration:done', (e) => console.log(e.revision, e.durationMs))
+ * await strata.up()
+ * ```
+ */
+export class Strata {
+  readonly #events = new StrataEmitter()
+  readonly #options: StrataOptions
+  readonly config: ResolvedConfig
+  #project: Project | undefined
+
+  private constructor(config: ResolvedConfig, options: StrataOptions) {
+    this.config = config
+    this.#options = options
+  }
+
+  /** Reads and validates the config (file, flags, environment); connects to nothing yet. */
+  static async open(options: StrataOptions = {}): Promise<Strata> {
+    return new Strata(loadConfig(options), options)
+  }
+
+  on<E extends EventName>(event: E, listener: (payload: StrataEvents[E]) => void): this {
+    this.#events.on(event, listener)
+    return this
+  }
+
+  off<E extends EventName>(event: E, listener: (payload: StrataEvents[E]) => void): this {
+    this.#events.off(event, listener)
+    return this
+  }
+
+  /** Migrations and graph, loaded once per Strata (refuses a bad graph before any connection). */
+  async project(): Promise<Project> {
+    this.#project ??= await loadProject(this.config, this.#events)
+    return this.#project
+  }
+
+  async status(): Promise<StatusReport> {
+    const project = await this.project()
+    const conn = await connect(project)
+    try {
+      return await computeStatus(project, conn)
+    } finally {
+      await conn.close()
+    }
+  }
+
+  async history(): Promise<HistoryReport> {
+    const project = await this.project()
+    const conn = await connect(project)
+    try {
+      return {
+        applied: await project.history.applied(conn),
+        log: await project.history.logEntries(conn),
+        runs: await project.history.runs(conn),
+      }
+    } finally {
+      await conn.close()
+    }
+  }
+
+  /** What `up` (default) or `down` to `target` would do, read from the live history. */
+  async plan(target?: string, options: { direction?: 'up' | 'down' } = {}): Promise<PlanView> {
+    const project = await this.project()
+    const direction = options.direction ?? 'up'
+    const conn = await connect(project)
+    try {
+      const { appliedSet } = await compare(project, conn)
+      const plan = buildPlan(project.graph, project.migrations, appliedSet, direction, target ?? defaultTarget(direction))
+      return await describePlan(plan, project.dialect.name)
+    } finally {
+      await conn.close()
+    }
+  }
+
+  /** The SQL of a plan without connecting to the configured database (`plan --sql`). */
+  async planSql(target?: string, options: { direction?: 'up' | 'down'; from?: string } = {}): Promise<string> {
+    const project = await this.project()
+    const direction = options.direction ?? 'up'
+    return renderOfflineSql(project.dialect, project.graph, project.migrations, {
+      direction,
+      target: target ?? defaultTarget(direction),
+      ...(options.from ? { from: options.from } : {}),
+    })
+  }
+
+  async up(target = 'heads', options: RunOptions = {}): Promise<MigrateResult> {
+    return migrate(await this.project(), { direction: 'up', target, lockTimeoutMs: this.#lockTimeoutMs(), ...options })
+  }
+
+  async down(target: string, options: RunOptions = {}): Promise<MigrateResult> {
+    return migrate(await this.project(), { direction: 'down', target, lockTimeoutMs: this.#lockTimeoutMs(), ...options })
+  }
+
+  async stamp(target: string): Promise<StampResult> {
+    return stamp(await this.project(), target, { lockTimeoutMs: this.#lockTimeoutMs() })
+  }
+
+  async repair(options: { mark?: 'applied' | 'reverted' } = {}): Promise<RepairResult> {
+    return repair(await this.project(), { lockTimeoutMs: this.#lockTimeoutMs(), ...options })
+  }
+
+  /** Clears a lock left by a dead process; `force` ends a live holder (on this host) first. */
+  async unlock(options: { force?: boolean } = {}): Promise<{ cleared: LockOwner | null }> {
+    return unlock(await this.project(), options.force ?? false)
+  }
+
+  /** The lock's recorded holder and whether it is held right now. */
+  async lockStatus(): Promise<{ holder: LockOwner | null; held: boolean }> {
+    const project = await this.project()
+    return project.dialect.lock(project.config.url).inspect()
+  }
+
+  #lockTimeoutMs(): number {
+    return Math.round((this.#options.lockTimeoutSeconds ?? 60) * 1000)
+  }
+}
+
+function defaultTarget(direction: 'up' | 'down'): string {
+  return direction === 'up' ? 'heads' : '-1'
+}

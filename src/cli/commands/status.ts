@@ -1,0 +1,27 @@
+import type { Command } from 'commander'
+import { globals, openStrata } from '../context.js'
+import { out } from '../output.js'
+
+export function registerStatus(program: Command): void {
+  program
+    .command('status')
+    .description('show applied, pending, modified and missing migrations, and schema drift')
+    .action(async (_options, command: Command) => {
+      const options = globals(command)
+      const strata = await openStrata(options)
+      const status = await strata.status()
+      if (options.json) return out.json(status)
+      out.text(`environment: ${status.environment ?? '(none)'}    database: ${status.database.url}`)
+      out.text(`current: ${status.current.join(', ') || '(base: nothing applied)'}    heads: ${status.heads.join(', ') || '(no migrations)'}`)
+      out.text(`applied (${status.applied.length}):`)
+      for (const a of status.applied) out.text(`  ${a.revision}  ${a.appliedAt}${a.state === 'applied' ? '' : `  [${a.state.toUpperCase()}]`}`)
+      out.text(`pending (${status.pending.length}):${status.pending.length ? '' : ' none, up to date'}`)
+      for (const p of status.pending) out.text(`  ${p}`)
+      if (status.modified.length) out.text(`MODIFIED since applied: ${status.modified.join(', ')}  (restore the files or run \`strata repair\`)`)
+      if (status.missing.length) out.text(`MISSING files of applied revisions: ${status.missing.join(', ')}  (restore them or run \`strata repair\`)`)
+      if (status.drift) {
+        out.text(`DRIFT: the schema differs from the one recorded after the last migration:`)
+        for (const o of status.drift.objects) out.text(`  ${o.change} ${o.kind} ${o.name}`)
+      }
+    })
+}

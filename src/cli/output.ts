@@ -1,0 +1,60 @@
+import { StrataError, redact, toStrataError, type ExitCode } from '../errors/index.js'
+
+/** Global flags every command sees (SPEC S12). */
+export interface GlobalOptions {
+  readonly config?: string
+  readonly env?: string
+  readonly url?: string
+  readonly migrations?: string
+  readonly json?: boolean
+  readonly yes?: boolean
+  readonly debug?: boolean
+  readonly progress?: 'bar' | 'plain' | 'json'
+  readonly lockTimeout?: string
+}
+
+/** Human text and progress go to stderr; stdout carries only results (and exactly one JSON document with --json). */
+export const out = {
+  json(value: unknown): void {
+    process.stdout.write(`${JSON.stringify(value, jsonReplacer, 2)}\n`)
+  },
+  text(line: string): void {
+    process.stdout.write(`${redact(line)}\n`)
+  },
+  info(line: string): void {
+    process.stderr.write(`${redact(line)}\n`)
+  },
+}
+
+function jsonReplacer(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value
+}
+
+/** Prints an error with its code and hint (stack only with --debug) and returns the exit code. */
+export function reportError(error: unknown, options: GlobalOptions): ExitCode {
+  const e = toStrataError(error)
+  if (options.json) {
+    out.json({ ok: false, error: { code: e.code, message: redact(e.message), hint: e.hint, ...fileOf(e) }, ...reportOf(e) })
+  }
+  const where = e.details.file ? ` (${e.details.file}${e.details.line ? `:${e.details.line}` : ''})` : ''
+  out.info(`error[${e.code}]: ${e.message}${e.message.includes(String(e.details.file ?? '\u0000')) ? '' : where}`)
+  const statement = e.details['statement']
+  if (typeof statement === 'string') out.info(`  statement: ${statement.trim().split('\n').join('\n             ')}`)
+  out.info(`  hint: ${e.hint}`)
+  if (options.debug) {
+    let cause: unknown = e
+    while (cause instanceof Error) {
+      out.info(cause.stack ?? String(cause))
+      cause = cause.cause
+    }
+  }
+  return e.exitCode
+}
+
+function fileOf(e: StrataError): Record<string, unknown> {
+  return e.details.file ? { file: e.details.file, ...(e.details.line ? { line: e.details.line } : {}) } : {}
+}
+
+function reportOf(e: StrataError): Record<string, unknown> {
+  return e.details['report'] ? { report: e.details['report'] } : {}
+}

@@ -1,0 +1,50 @@
+import { Command, CommanderError, Option } from 'commander'
+import { registerInit } from './commands/init.js'
+import { registerNew } from './commands/new.js'
+import { registerStatus } from './commands/status.js'
+import { registerHistory } from './commands/history.js'
+import { registerPlan } from './commands/plan.js'
+import { registerMigrate } from './commands/migrate.js'
+import { registerAdmin } from './commands/admin.js'
+import { RELATIVE_MARK } from './context.js'
+import { reportError, type GlobalOptions } from './output.js'
+
+const VERSION = '0.1.0'
+
+export function buildProgram(): Command {
+  const program = new Command('strata')
+    .description('Database migrations that follow the migration SOP: plan, check, back up, migrate, validate, roll back, record.')
+    .version(VERSION, '-V, --version')
+    .option('--config <path>', 'config file (default ./strata.yaml)')
+    .option('--env <name>', 'environment from the config (default: config or STRATA_ENV)')
+    .option('--url <url>', 'database URL, overriding the environment\'s (also STRATA_DATABASE_URL)')
+    .option('--migrations <dir>', 'migrations directory (default from config, else ./migrations)')
+    .option('--json', 'print one JSON document on stdout')
+    .option('--yes', 'answer yes to confirmations')
+    .option('--debug', 'show stack traces')
+    .addOption(new Option('--progress <mode>', 'progress output on stderr').choices(['bar', 'plain', 'json']))
+    .option('--lock-timeout <seconds>', 'wait this long for another runner (default 60)')
+    .showHelpAfterError('(run `strata --help` for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) })
+  for (const register of [registerInit, registerNew, registerStatus, registerHistory, registerPlan, registerMigrate, registerAdmin]) {
+    register(program)
+  }
+  return program
+}
+
+/** Runs the CLI and resolves to the exit code (SPEC S12). */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram()
+  const args = argv.map((arg, i) => (i > 0 && /^[+-]\d+$/.test(arg) ? `${RELATIVE_MARK}${arg}` : arg))
+  try {
+    await program.parseAsync(['node', 'strata', ...args])
+    return Number(process.exitCode ?? 0)
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) return 0
+      return 2
+    }
+    return reportError(error, program.opts() as GlobalOptions)
+  }
+}

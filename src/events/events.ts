@@ -1,0 +1,43 @@
+import { EventEmitter } from 'node:events'
+import type { LockOwner } from '../dialects/dialect.js'
+
+export type Direction = 'up' | 'down'
+
+/** Everything the core reports while it works (STYLE 3.10); renderers subscribe. */
+export interface StrataEvents {
+  'run:start': { runId: string; command: string; environment: string | null; steps: ReadonlyArray<{ revision: string; direction: Direction }> }
+  'migration:start': { runId: string; revision: string; direction: Direction; index: number; total: number; file: string }
+  statement: { runId: string; revision: string; sql: string }
+  'migration:done': { runId: string; revision: string; direction: Direction; index: number; total: number; durationMs: number; statements: number }
+  'migration:failed': { runId: string; revision: string; direction: Direction; message: string }
+  'rollback:start': { runId: string; revisions: readonly string[] }
+  'rollback:done': { runId: string; revisions: readonly string[]; ok: boolean }
+  'lock:wait': { holder: LockOwner | null }
+  'run:done': { runId: string; status: string; durationMs: number }
+  log: { level: 'info' | 'warn'; message: string }
+}
+
+export type EventName = keyof StrataEvents
+
+/** A typed wrapper over EventEmitter: `emit` and `on` check payloads against StrataEvents. */
+export class StrataEmitter {
+  readonly #emitter = new EventEmitter()
+
+  on<E extends EventName>(event: E, listener: (payload: StrataEvents[E]) => void): this {
+    this.#emitter.on(event, listener)
+    return this
+  }
+
+  off<E extends EventName>(event: E, listener: (payload: StrataEvents[E]) => void): this {
+    this.#emitter.off(event, listener)
+    return this
+  }
+
+  emit<E extends EventName>(event: E, payload: StrataEvents[E]): void {
+    if (this.#emitter.listenerCount(event) > 0) this.#emitter.emit(event, payload)
+  }
+
+  listens(event: EventName): boolean {
+    return this.#emitter.listenerCount(event) > 0
+  }
+}

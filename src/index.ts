@@ -1,0 +1,12 @@
+/** strata-migrate: the public API (SPEC S14). No side effects on import. */
+export { Strata, type StrataOptions, type RunOptions, type HistoryReport } from './api/strata.js'
+export { migration, type Migration, type MigrationOptions } from './migration.js'
+export { StrataError, type ErrorDetails } from './errors/strata-error.js'
+export type { ErrorCode, ExitCode } from './errors/codes.js'
+export type { OpBuilder, BatchBuilder } from './ops/op-builder.js'
+export type { ColumnDef, ColumnChange, Operation, Value } from './ops/operation.js'
+export type { StatusReport } from './pipeline/status.js'
+export type { MigrateResult } from './pipeline/migrate.js'
+export type { RunReport, MigrationResult } from './runner/run-plan.js'
+export type { PlanView } from './plan/describe-plan.js'
+export type { StrataEvents } from './events/events.js'

@@ -1,0 +1,129 @@
+import { readFileSync } from 'node:fs'
+import { relative } from 'node:path'
+import type { DialectName } from '../dialects/dialect.js'
+import { StrataError } from '../errors/index.js'
+import type { MigrationOptions } from '../migration.js'
+import type { OpBuilder } from '../ops/op-builder.js'
+import { parseSqlMigration, parseSqlPair } from '../sql/index.js'
+import { CHECKSUM_VERSION, checksum } from './checksum.js'
+import { deriveDown } from './derive-down.js'
+import { discoverMigrations, type DiscoveredFile } from './discover.js'
+import { loadMigrationModule } from './load-module.js'
+import type { MigrationDef, MigrationFile, SqlStatementText } from './migration.js'
+
+const REVISION_ID = /^[A-Za-z0-9_.-]+$/
+
+/** A migration before its default parent is known (absent `downRevision` = previous file). */
+interface Loaded extends Omit<MigrationDef, 'downRevisions'> {
+  readonly explicitDown: readonly string[] | null | undefined
+}
+
+/**
+ * Loads every migration of `dir` into MigrationDefs, in file-name order, with defaults applied.
+ * Throws E_MIGRATION_FILE naming the file for anything malformed; runs no migration code except
+ * module top levels and `change()` recording (which never touches a database).
+ */
+export async function loadMigrations(dir: string, dialect: DialectName): Promise<MigrationDef[]> {
+  const files = discoverMigrations(dir)
+  const loaded: Loaded[] = []
+  for (const file of files) loaded.push(await loadOne(dir, file, dialect))
+  return loaded.map(({ explicitDown, ...def }, index) => ({
+    ...def,
+    downRevisions: explicitDown === undefined ? (index === 0 ? [] : [loaded[index - 1]!.revision]) : explicitDown ?? [],
+  }))
+}
+
+async function loadOne(dir: string, file: DiscoveredFile, dialect: DialectName): Promise<Loaded> {
+  const shown = relative(process.cwd(), file.path) || file.name
+  if (file.kind === 'module') return fromModule(dir, file, shown, dialect)
+  const upText = read(file.path)
+  const downText = file.downPath ? read(file.downPath) : undefined
+  const parsed = file.kind === 'sql'
+    ? parseSqlMigration(upText, file.path, dialect)
+    : parseSqlPair(upText, file.path, downText, file.downPath, dialect)
+  const h = parsed.headers
+  const revision = checkId(h.revision ?? file.stem, file.path)
+  const down = parsed.down
+  return {
+    revision,
+    explicitDown: h.downRevision === undefined ? undefined : h.downRevision === null ? null : h.downRevision.map((r) => checkId(r, file.path)),
+    dependsOn: h.dependsOn,
+    branchLabels: h.branchLabels,
+    description: h.description ?? describeStem(file.stem),
+    transactional: h.transactional,
+    file: fileInfo(dir, file, file.kind === 'sql' ? checksum(upText) : checksum([upText, downText ?? ''])),
+    up: (op) => runStatements(op, parsed.up),
+    ...(down ? { down: (op: OpBuilder) => runStatements(op, down) } : {}),
+    sql: { up: parsed.up, ...(down ? { down } : {}) },
+  }
+}
+
+async function fromModule(dir: string, file: DiscoveredFile, shown: string, dialect: DialectName): Promise<Loaded> {
+  const text = read(file.path)
+  const options: MigrationOptions = await loadMigrationModule(file.path, shown)
+  const fail = (message: string, hint: string): never => {
+    throw new StrataError('E_MIGRATION_FILE', `migration ${shown}: ${message}`, { file: file.path, hint })
+  }
+  const { up, down, change } = options
+  if (change !== undefined && (up !== undefined || down !== undefined)) {
+    fail('defines change() together with up()/down()', 'use change() alone (down is derived) or up() and down()')
+  }
+  if (up === undefined && change === undefined) fail('defines neither up() nor change()', 'add `async up(op) { … }`')
+  for (const [name, fn] of Object.entries({ up, down, change })) {
+    if (fn !== undefined && typeof fn !== 'function') fail(`\`${name}\` must be a function`, `write \`async ${name}(op) { … }\``)
+  }
+  const revision = checkId(options.revision ?? file.stem, file.path)
+  const downRevision = options.downRevision
+  const list = (value: unknown, key: string): string[] => {
+    if (value === undefined) return []
+    if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) fail(`\`${key}\` must be a list of strings`, `write ${key}: ['…']`)
+    return value as string[]
+  }
+  const explicitDown = downRevision === undefined ? undefined
+    : downRevision === null ? null
+    : typeof downRevision === 'string' ? [checkId(downRevision, file.path)]
+    : list(downRevision, 'downRevision').map((r) => checkId(r, file.path))
+  const derivedDown = change ? await deriveDown(change, dialect, shown, file.path) : undefined
+  return {
+    revision,
+    explicitDown,
+    dependsOn: list(options.dependsOn, 'dependsOn'),
+    branchLabels: list(options.branchLabels, 'branchLabels'),
+    description: typeof options.description === 'string' ? options.description : describeStem(file.stem),
+    transactional: options.transactional ?? true,
+    file: fileInfo(dir, file, checksum(text)),
+    up: (up ?? change)!.bind(options),
+    ...(down ? { down: down.bind(options) } : derivedDown ? { down: derivedDown } : {}),
+  }
+}
+
+function runStatements(op: OpBuilder, statements: readonly SqlStatementText[]): void {
+  for (const statement of statements) op.execute(statement.sql)
+}
+
+function fileInfo(dir: string, file: DiscoveredFile, sum: string): MigrationFile {
+  return { path: file.path, relativePath: relative(dir, file.path), format: file.kind, checksum: sum, checksumVersion: CHECKSUM_VERSION }
+}
+
+function checkId(id: string, file: string): string {
+  if (!REVISION_ID.test(id) || id.includes('..')) {
+    throw new StrataError('E_MIGRATION_FILE', `revision id \`${id}\` in ${file} is not valid`, {
+      file,
+      hint: 'revision ids use letters, digits, `_`, `.` and `-` only, and never `..`',
+    })
+  }
+  return id
+}
+
+/** `001_add_event_name_to_graphics` → `add event name to graphics`. */
+function describeStem(stem: string): string {
+  return stem.replace(/^[0-9]+[_-]?/, '').replace(/[_-]+/g, ' ').trim()
+}
+
+function read(path: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch (error) {
+    throw new StrataError('E_MIGRATION_FILE', `cannot read ${path}: ${(error as Error).message}`, { file: path }, { cause: error })
+  }
+}

@@ -1,0 +1,121 @@
+import type { Connection, LockLease } from '../dialects/dialect.js'
+import { StrataError, isStrataError } from '../errors/index.js'
+import type { Direction } from '../events/events.js'
+import { acquireLock } from '../lock/acquire-lock.js'
+import { buildPlan, type Plan } from '../plan/plan.js'
+import { runPlan, type RunReport } from '../runner/run-plan.js'
+import { connect, newRunId, whoAmI, type Project } from './session.js'
+import { compare, recordSchema, type Comparison } from './status.js'
+
+export interface LockOptions {
+  /** `--lock-timeout` in milliseconds. */
+  readonly lockTimeoutMs: number
+}
+
+export interface MigrateOptions extends LockOptions {
+  readonly direction: Direction
+  readonly target: string
+  readonly singleTransaction?: boolean
+}
+
+export interface MigrateResult {
+  readonly runId: string
+  readonly plan: Plan
+  readonly report: RunReport
+}
+
+/**
+ * `up` / `down` as one pipeline: lock → compare history with files (refuse modified, missing,
+ * dirty) → plan → run → record the schema baseline → close the run row. Every run that gets past
+ * the lock is recorded in `<prefix>runs`, refusals included.
+ */
+export async function migrate(project: Project, options: MigrateOptions): Promise<MigrateResult> {
+  const { policy } = project.config
+  if (policy.onFailure === 'restore') {
+    throw new StrataError('E_POLICY', '`on_failure: restore` needs verified backups, which this version of strata does not take yet', {
+      hint: 'use `on_failure: rollback` (the default) or `stop` in this environment\'s policy',
+    })
+  }
+  return withLockedSession(project, options.direction, options, async (conn) => {
+    const comparison = await compare(project, conn)
+    const runId = newRunId()
+    const by = whoAmI()
+    const fromHeads = project.graph.currentHeads(comparison.appliedSet)
+    const start = async (): Promise<void> => {
+      await project.history.ensureTables(conn)
+      await project.history.startRun(conn, { runId, command: options.direction, environment: project.config.environment, fromRevisions: fromHeads, startedAt: new Date().toISOString(), by })
+    }
+    const refusal = refusalFor(comparison)
+    if (refusal) {
+      await start()
+      await project.history.finishRun(conn, runId, { status: 'refused', toRevisions: fromHeads, error: `${refusal.code}: ${refusal.message}` })
+      throw refusal
+    }
+    const plan = buildPlan(project.graph, project.migrations, comparison.appliedSet, options.direction, options.target)
+    await start()
+    project.events.emit('run:start', { runId, command: options.direction, environment: project.config.environment, steps: plan.steps.map((s) => ({ revision: s.revision, direction: s.direction })) })
+    const started = performance.now()
+    try {
+      const report = await runPlan(plan, {
+        conn, dialect: project.dialect, history: project.history, events: project.events, runId, by,
+        singleTransaction: options.singleTransaction ?? false,
+        onFailure: policy.onFailure === 'stop' ? 'stop' : 'rollback',
+      })
+      if (plan.steps.length > 0) await recordSchema(project, conn)
+      await project.history.finishRun(conn, runId, { status: 'succeeded', toRevisions: plan.toHeads, report })
+      project.events.emit('run:done', { runId, status: 'succeeded', durationMs: Math.round(performance.now() - started) })
+      return { runId, plan, report }
+    } catch (error) {
+      const report = isStrataError(error) ? (error.details['report'] as RunReport | undefined) : undefined
+      const status = report?.state === 'pre-run' && report.rollback ? 'rolled-back' : 'failed'
+      await recordSchema(project, conn).catch(() => {})
+      const after = await compare(project, conn).catch(() => comparison)
+      await project.history.finishRun(conn, runId, {
+        status,
+        toRevisions: project.graph.currentHeads(after.appliedSet),
+        error: error instanceof Error ? error.message : String(error),
+        report,
+      })
+      project.events.emit('run:done', { runId, status, durationMs: Math.round(performance.now() - started) })
+      throw error
+    }
+  })
+}
+
+/** Modified or missing files refuse with E_CHECKSUM; a dirty revision with E_DIRTY (SPEC S2, S4). */
+export function refusalFor(comparison: Comparison): StrataError | null {
+  if (comparison.dirty.length > 0) {
+    return new StrataError('E_DIRTY', `revision ${comparison.dirty.join(', ')} is dirty: a non-transactional migration was interrupted`, {
+      revisions: comparison.dirty,
+      hint: 'inspect the database, then run `strata repair --mark applied` or `--mark reverted`',
+    })
+  }
+  const parts: string[] = []
+  if (comparison.modified.length > 0) parts.push(`modified since applied: ${comparison.modified.join(', ')}`)
+  if (comparison.missing.length > 0) parts.push(`applied but missing: ${comparison.missing.join(', ')}`)
+  if (parts.length === 0) return null
+  return new StrataError('E_CHECKSUM', `migration files do not match the history (${parts.join('; ')})`, {
+    modified: comparison.modified,
+    missing: comparison.missing,
+    hint: 'restore the original files, or run `strata repair` to accept the change (recorded)',
+  })
+}
+
+/** Opens a connection and takes the migration lock around `fn`, releasing both whatever happens. */
+export async function withLockedSession<T>(project: Project, command: string, options: LockOptions, fn: (conn: Connection) => Promise<T>): Promise<T> {
+  const lock = project.dialect.lock(project.config.url)
+  let lease: LockLease | undefined
+  let conn: Connection | undefined
+  try {
+    lease = await acquireLock(lock, {
+      timeoutMs: options.lockTimeoutMs,
+      command,
+      onWait: (holder) => project.events.emit('lock:wait', { holder }),
+    })
+    conn = await connect(project)
+    return await fn(conn)
+  } finally {
+    await conn?.close().catch(() => {})
+    await lease?.release().catch(() => {})
+  }
+}

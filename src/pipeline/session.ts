@@ -1,0 +1,69 @@
+import { hostname, userInfo } from 'node:os'
+import { randomBytes } from 'node:crypto'
+import type { ResolvedConfig } from '../config/load-config.js'
+import type { Connection, Dialect } from '../dialects/dialect.js'
+import { loadDialect } from '../dialects/registry.js'
+import { StrataError, isStrataError } from '../errors/index.js'
+import type { StrataEmitter } from '../events/events.js'
+import { buildGraph, type RevisionGraph } from '../graph/index.js'
+import { HistoryStore } from '../history/history-store.js'
+import { loadMigrations } from '../loader/load-migrations.js'
+import type { MigrationDef } from '../loader/migration.js'
+
+/** What every command works with: config, dialect, migrations and their graph (no connection yet). */
+export interface Project {
+  readonly config: ResolvedConfig
+  readonly dialect: Dialect
+  readonly migrations: ReadonlyMap<string, MigrationDef>
+  readonly graph: RevisionGraph
+  readonly history: HistoryStore
+  readonly events: StrataEmitter
+}
+
+/** Loads the dialect, the migration files and the graph; refuses a bad graph before connecting. */
+export async function loadProject(config: ResolvedConfig, events: StrataEmitter): Promise<Project> {
+  const dialect = await loadDialect(config.url.dialect)
+  const defs = await loadMigrations(config.migrationsDir, dialect.name)
+  const graph = buildGraph(defs.map((d) => ({
+    revision: d.revision,
+    downRevisions: d.downRevisions,
+    dependsOn: d.dependsOn,
+    branchLabels: d.branchLabels,
+    file: d.file.relativePath,
+  })))
+  return {
+    config,
+    dialect,
+    migrations: new Map(defs.map((d) => [d.revision, d])),
+    graph,
+    history: new HistoryStore(dialect, config.tablePrefix),
+    events,
+  }
+}
+
+/** Opens a session on the configured database; unreachable databases become E_CONNECT. */
+export async function connect(project: Project): Promise<Connection> {
+  try {
+    return await project.dialect.connect(project.config.url)
+  } catch (error) {
+    if (isStrataError(error)) throw error
+    throw new StrataError('E_CONNECT', `cannot connect to ${project.config.url.redacted}: ${(error as Error).message}`, {}, { cause: error })
+  }
+}
+
+/** `user@host`, as recorded in history, logs and runs. */
+export function whoAmI(): string {
+  let user = process.env['USER'] ?? 'unknown'
+  try {
+    user = userInfo().username
+  } catch {
+    // No passwd entry (containers): keep $USER.
+  }
+  return `${user}@${hostname()}`
+}
+
+/** A run id that sorts by time: `20261125T164500Z-3f9a1c`. */
+export function newRunId(): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
+  return `${stamp}-${randomBytes(3).toString('hex')}`
+}

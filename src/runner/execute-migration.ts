@@ -1,0 +1,141 @@
+import type { CompileContext, Connection, Dialect, Statement, StatementSource } from '../dialects/dialect.js'
+import { StrataError, isStrataError } from '../errors/index.js'
+import type { StrataEmitter } from '../events/events.js'
+import type { MigrationDef } from '../loader/migration.js'
+import { createOpBuilder } from '../ops/op-builder.js'
+import type { Operation } from '../ops/operation.js'
+import { describeOp } from '../ops/reverse.js'
+import type { Direction } from '../events/events.js'
+
+export interface ExecutedStatement {
+  readonly sql: string
+  readonly params: readonly unknown[]
+  readonly source: StatementSource
+}
+
+export interface MigrationExecution {
+  readonly ops: readonly Operation[]
+  readonly statements: readonly ExecutedStatement[]
+}
+
+export interface ExecuteOptions {
+  readonly conn: Connection
+  readonly dialect: Dialect
+  readonly events: StrataEmitter
+  readonly runId: string
+  /** Wraps each op's statements (non-transactional migrations commit op by op). */
+  readonly perOp?: <T>(fn: (conn: Connection) => Promise<T>) => Promise<T>
+  /** Called after each statement has executed (committed, for non-transactional runs). */
+  readonly onStatement?: (statement: ExecutedStatement) => void
+}
+
+/**
+ * Runs one migration's up or down: the migration records ops through `op`; each op is compiled
+ * against the live table definitions and executed in order. `op.query` first runs every op
+ * recorded before it. Failures become E_MIGRATION_FAILED naming the file, line and statement.
+ */
+export async function executeMigration(
+  migration: MigrationDef,
+  direction: Direction,
+  options: ExecuteOptions,
+): Promise<MigrationExecution> {
+  const { dialect, events, runId } = options
+  const pending: Operation[] = []
+  const ops: Operation[] = []
+  const statements: ExecutedStatement[] = []
+  const sqlTexts = direction === 'up' ? migration.sql?.up : migration.sql?.down
+
+  const flush = async (): Promise<void> => {
+    while (pending.length > 0) {
+      const op = pending.shift()!
+      const opIndex = ops.length
+      ops.push(op)
+      const text = sqlTexts?.[opIndex]
+      const source: StatementSource = {
+        revision: migration.revision,
+        file: text?.file ?? migration.file.path,
+        opIndex,
+        ...(text ? { line: text.line } : {}),
+      }
+      const run = async (conn: Connection): Promise<void> => {
+        const compiled = await compile(op, conn, dialect, migration, source)
+        for (const stmt of compiled) {
+          if (events.listens('statement')) events.emit('statement', { runId, revision: migration.revision, sql: stmt.sql })
+          try {
+            await conn.execute({ ...stmt, source })
+          } catch (error) {
+            throw statementError(migration, direction, source, stmt, op, error)
+          }
+          const done = { sql: stmt.sql, params: stmt.params, source }
+          statements.push(done)
+          options.onStatement?.(done)
+        }
+      }
+      await (options.perOp ? options.perOp(run) : run(options.conn))
+    }
+  }
+
+  const op = createOpBuilder({
+    dialect: dialect.name,
+    push: (o) => void pending.push(o),
+    query: async (sql, params) => {
+      await flush()
+      try {
+        return await options.conn.query({ sql, params })
+      } catch (error) {
+        throw new StrataError('E_MIGRATION_FAILED', `migration ${migration.revision} (${migration.file.relativePath}): op.query failed: ${messageOf(error)}`, {
+          file: migration.file.path,
+          revision: migration.revision,
+          statement: sql,
+        }, { cause: error })
+      }
+    },
+  })
+
+  const body = direction === 'up' ? migration.up : migration.down
+  if (!body) throw new StrataError('E_IRREVERSIBLE', `migration ${migration.revision} has no down()`, { file: migration.file.path })
+  try {
+    await body(op)
+    await flush()
+  } catch (error) {
+    if (isStrataError(error) && error.code === 'E_MIGRATION_FAILED') throw error
+    throw new StrataError('E_MIGRATION_FAILED', `migration ${migration.revision} (${migration.file.relativePath}) ${direction} threw: ${messageOf(error)}`, {
+      file: migration.file.path,
+      revision: migration.revision,
+      hint: 'fix the migration code; its own transaction was rolled back',
+    }, { cause: error })
+  }
+  return { ops, statements }
+}
+
+async function compile(op: Operation, conn: Connection, dialect: Dialect, migration: MigrationDef, source: StatementSource): Promise<readonly Statement[]> {
+  const names = dialect.tablesToInspect(op)
+  const tables = names.length > 0 ? await dialect.inspectTables(conn, names) : new Map()
+  const ctx: CompileContext = { table: (name) => tables.get(name) }
+  try {
+    const compiler = dialect.compiler[op.kind] as (op: Operation, ctx: CompileContext) => readonly Statement[]
+    return compiler(op, ctx)
+  } catch (error) {
+    const where = source.line ? `${migration.file.relativePath}:${source.line}` : migration.file.relativePath
+    throw new StrataError('E_MIGRATION_FAILED', `migration ${migration.revision} (${where}): cannot ${describeOp(op)}: ${messageOf(error)}`, {
+      file: migration.file.path,
+      revision: migration.revision,
+      hint: isStrataError(error) ? error.hint : 'check the op against the current schema',
+    }, { cause: error })
+  }
+}
+
+function statementError(migration: MigrationDef, direction: Direction, source: StatementSource, stmt: Statement, op: Operation, error: unknown): StrataError {
+  const where = source.line ? `${migration.file.relativePath}:${source.line}` : `${migration.file.relativePath} (op ${(source.opIndex ?? 0) + 1}: ${describeOp(op)})`
+  return new StrataError('E_MIGRATION_FAILED', `migration ${migration.revision} ${direction} failed at ${where}: ${messageOf(error)}`, {
+    file: migration.file.path,
+    ...(source.line ? { line: source.line } : {}),
+    revision: migration.revision,
+    statement: stmt.sql,
+    hint: 'fix the statement shown and run again',
+  }, { cause: error })
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}

@@ -1,0 +1,223 @@
+import type { Connection, Dialect } from '../dialects/dialect.js'
+import { StrataError, isStrataError } from '../errors/index.js'
+import type { Direction, StrataEmitter } from '../events/events.js'
+import type { HistoryStore } from '../history/history-store.js'
+import type { MigrationDef } from '../loader/migration.js'
+import type { Plan, PlanStep } from '../plan/plan.js'
+import { executeMigration, messageOf, type ExecutedStatement } from './execute-migration.js'
+
+export type MigrationStatus = 'applied' | 'reverted' | 'failed' | 'not-run' | 'rolled-back'
+
+export interface MigrationResult {
+  readonly revision: string
+  readonly direction: Direction
+  status: MigrationStatus
+  durationMs: number | null
+  statements: number
+}
+
+/** Where the database stands after a run (the output and `status` always say it). */
+export type DatabaseState = 'complete' | 'pre-run' | 'partial' | 'dirty'
+
+export interface RunReport {
+  readonly runId: string
+  readonly direction: Direction
+  readonly results: readonly MigrationResult[]
+  failure: { revision: string; message: string; file?: string; line?: number; statement?: string } | null
+  rollback: { revisions: string[]; ok: boolean; timeMs: number; error?: string } | null
+  state: DatabaseState
+  /** Revisions applied (up) or still applied (down) last by this run: the newest row to fingerprint. */
+  readonly changed: readonly string[]
+}
+
+export interface RunnerOptions {
+  readonly conn: Connection
+  readonly dialect: Dialect
+  readonly history: HistoryStore
+  readonly events: StrataEmitter
+  readonly runId: string
+  readonly by: string
+  readonly singleTransaction: boolean
+  /** `rollback` reverts what this run committed when a later migration fails; `stop` keeps it. */
+  readonly onFailure: 'rollback' | 'stop'
+}
+
+/**
+ * Executes a plan (STYLE 2, runner): each migration in its own transaction with its history row
+ * (or all in one with `singleTransaction`); on failure applies `onFailure` and throws
+ * E_MIGRATION_FAILED (or E_DIRTY) carrying the RunReport.
+ */
+export async function runPlan(plan: Plan, options: RunnerOptions): Promise<RunReport> {
+  const report: RunReport = {
+    runId: options.runId,
+    direction: plan.direction,
+    results: plan.steps.map((s) => ({ revision: s.revision, direction: s.direction, status: 'not-run', durationMs: null, statements: 0 })),
+    failure: null,
+    rollback: null,
+    state: 'complete',
+    changed: [],
+  }
+  const changed = report.changed as string[]
+  if (options.singleTransaction) {
+    const nonTx = plan.steps.find((s) => !isTransactional(s.migration, options.dialect))
+    if (nonTx) {
+      throw new StrataError('E_USAGE', `--single-transaction cannot include ${nonTx.revision}, which is not transactional`, {
+        hint: 'run without --single-transaction, or up to the revision before it first',
+      })
+    }
+    try {
+      await options.conn.transaction(async (tx) => {
+        for (const [index, step] of plan.steps.entries()) {
+          await runStep(step, index, { ...options, conn: tx }, report)
+        }
+      })
+      changed.push(...plan.steps.map((s) => s.revision))
+    } catch (error) {
+      for (const result of report.results) if (result.status !== 'failed') result.status = result.status === 'not-run' ? 'not-run' : 'rolled-back'
+      report.state = 'pre-run'
+      throw failed(error, report)
+    }
+    return report
+  }
+  for (const [index, step] of plan.steps.entries()) {
+    try {
+      await runStep(step, index, options, report)
+      changed.push(step.revision)
+    } catch (error) {
+      if (isStrataError(error) && error.code === 'E_DIRTY') {
+        report.state = 'dirty'
+        throw failed(error, report)
+      }
+      const committed = plan.steps.slice(0, index)
+      if (committed.length === 0) report.state = 'pre-run'
+      else if (options.onFailure === 'stop') report.state = 'partial'
+      else await rollBack(committed, options, report)
+      throw failed(error, report)
+    }
+  }
+  return report
+}
+
+async function runStep(step: PlanStep, index: number, options: RunnerOptions, report: RunReport): Promise<void> {
+  const total = report.results.length
+  const result = report.results[index]!
+  const { events, runId } = options
+  events.emit('migration:start', { runId, revision: step.revision, direction: step.direction, index, total, file: step.migration.file.relativePath })
+  const started = performance.now()
+  try {
+    result.statements = await applyStep(step.migration, step.direction, options, () => Math.round(performance.now() - started))
+  } catch (error) {
+    result.status = 'failed'
+    result.durationMs = Math.round(performance.now() - started)
+    events.emit('migration:failed', { runId, revision: step.revision, direction: step.direction, message: messageOf(error) })
+    throw error
+  }
+  result.durationMs = Math.round(performance.now() - started)
+  result.status = step.direction === 'up' ? 'applied' : 'reverted'
+  events.emit('migration:done', { runId, revision: step.revision, direction: step.direction, index, total, durationMs: result.durationMs, statements: result.statements })
+}
+
+function isTransactional(migration: MigrationDef, dialect: Dialect): boolean {
+  return migration.transactional && dialect.capabilities.transactionalDdl
+}
+
+/** Runs one migration in `direction` with its history write; returns the statement count. */
+async function applyStep(migration: MigrationDef, direction: Direction, options: RunnerOptions, elapsed: () => number): Promise<number> {
+  const { conn, dialect, history, runId, by } = options
+  const base = { dialect, events: options.events, runId }
+  const finish = async (tx: Connection): Promise<void> => {
+    if (direction === 'up') {
+      await history.recordApplied(tx, {
+        revision: migration.revision, checksum: migration.file.checksum, checksumVersion: migration.file.checksumVersion,
+        description: migration.description, appliedAt: new Date().toISOString(), appliedBy: by, durationMs: elapsed(),
+        runId, fingerprint: null, state: 'applied', file: migration.file.relativePath,
+      })
+    } else {
+      await history.recordReverted(tx, migration.revision)
+    }
+    await history.log(tx, {
+      runId, revision: migration.revision, action: direction === 'up' ? 'apply' : 'revert', by,
+      checksum: migration.file.checksum, durationMs: elapsed(),
+    })
+  }
+  if (isTransactional(migration, dialect)) {
+    return conn.transaction(async (tx) => {
+      const execution = await executeMigration(migration, direction, { ...base, conn: tx })
+      await finish(tx)
+      return execution.statements.length
+    })
+  }
+  // Non-transactional: mark the revision dirty first, so an interruption is visible (STYLE 3.4).
+  if (direction === 'up') {
+    await history.recordApplied(conn, {
+      revision: migration.revision, checksum: migration.file.checksum, checksumVersion: migration.file.checksumVersion,
+      description: migration.description, appliedAt: new Date().toISOString(), appliedBy: by, durationMs: 0,
+      runId, fingerprint: null, state: 'dirty', file: migration.file.relativePath,
+    })
+  } else {
+    await history.setState(conn, migration.revision, 'dirty')
+  }
+  const committed: ExecutedStatement[] = []
+  try {
+    const execution = await executeMigration(migration, direction, {
+      ...base,
+      conn,
+      ...(dialect.capabilities.transactionalDdl ? { perOp: <T>(fn: (c: Connection) => Promise<T>) => conn.transaction(fn) } : {}),
+      onStatement: (s) => void committed.push(s),
+    })
+    await finish(conn)
+    return execution.statements.length
+  } catch (error) {
+    if (committed.length === 0) {
+      if (direction === 'up') await history.remove(conn, migration.revision)
+      else await history.setState(conn, migration.revision, 'applied')
+      throw error
+    }
+    const list = committed.map((s) => `  ${s.sql.split('\n')[0]}`).join('\n')
+    throw new StrataError('E_DIRTY', `migration ${migration.revision} is not transactional and failed after ${committed.length} committed statement(s): ${messageOf(error)}\nCommitted:\n${list}`, {
+      file: migration.file.path,
+      revision: migration.revision,
+      committed: committed.map((s) => s.sql),
+      hint: 'inspect the database, undo or finish those statements by hand, then run `strata repair`',
+    }, { cause: error })
+  }
+}
+
+/** Reverts the steps this run committed, newest first (`on_failure: rollback`). */
+async function rollBack(committed: readonly PlanStep[], options: RunnerOptions, report: RunReport): Promise<void> {
+  const started = performance.now()
+  const revisions = [...committed].reverse().map((s) => s.revision)
+  options.events.emit('rollback:start', { runId: options.runId, revisions })
+  report.rollback = { revisions, ok: true, timeMs: 0 }
+  for (const step of [...committed].reverse()) {
+    const opposite: Direction = step.direction === 'up' ? 'down' : 'up'
+    const result = report.results.find((r) => r.revision === step.revision)!
+    try {
+      if (opposite === 'down' && !step.migration.down) throw new StrataError('E_IRREVERSIBLE', `${step.revision} has no down()`)
+      await applyStep(step.migration, opposite, options, () => 0)
+      result.status = 'rolled-back'
+      ;(report.changed as string[]).splice(report.changed.indexOf(step.revision), 1)
+    } catch (error) {
+      report.rollback.ok = false
+      report.rollback.error = `${step.revision}: ${messageOf(error)}`
+      break
+    }
+  }
+  report.rollback.timeMs = Math.round(performance.now() - started)
+  report.state = report.rollback.ok ? 'pre-run' : 'partial'
+  options.events.emit('rollback:done', { runId: options.runId, revisions, ok: report.rollback.ok })
+}
+
+function failed(error: unknown, report: RunReport): StrataError {
+  const original = isStrataError(error) ? error : new StrataError('E_MIGRATION_FAILED', messageOf(error), {}, { cause: error })
+  const d = original.details
+  report.failure = {
+    revision: String(d['revision'] ?? report.results.find((r) => r.status === 'failed')?.revision ?? ''),
+    message: original.message,
+    ...(typeof d.file === 'string' ? { file: d.file } : {}),
+    ...(typeof d.line === 'number' ? { line: d.line } : {}),
+    ...(typeof d['statement'] === 'string' ? { statement: d['statement'] } : {}),
+  }
+  const code = original.code === 'E_DIRTY' ? 'E_DIRTY' : 'E_MIGRATION_FAILED'
+  return new StrataError(code, original.message, { ...d, hint: original.hint, report, exitCode: 1 }, { cause: original.cause ?? original })
+}
