@@ -1,0 +1,2 @@
+export { buildGraph } from './revision-graph.js'
+export type { AncestorOptions, RevisionGraph, RevisionNode } from './types.js'
