@@ -25,14 +25,14 @@ export function strata(args: readonly string[], cwd: string, env: NodeJS.Process
 }
 
 /** Starts the built CLI without waiting; resolves with its result when it exits. */
-export function strataAsync(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): { pid: number; done: Promise<CliResult>; kill(signal?: NodeJS.Signals): void } {
+export function strataAsync(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): { pid: number; done: Promise<CliResult>; kill(signal?: NodeJS.Signals): void; stderrText(): string } {
   const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, STRATA_ENV: '', STRATA_DATABASE_URL: '', ...env } })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
   const done = new Promise<CliResult>((resolveDone) => child.on('close', (code, signal) => resolveDone({ code: code ?? (signal ? -1 : 0), stdout, stderr })))
-  return { pid: child.pid!, done, kill: (signal = 'SIGTERM') => child.kill(signal) }
+  return { pid: child.pid!, done, kill: (signal = 'SIGTERM') => child.kill(signal), stderrText: () => stderr }
 }
 
 /** A fresh temporary directory, removed by the returned cleanup. */
