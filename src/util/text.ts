@@ -15,6 +15,9 @@ export function editDistance(a: string, b: string): number {
 
 /** The candidate closest to `word`, when it is close enough to be a likely typo. */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
+  const lower = word.toLowerCase()
+  const prefixed = candidates.find((c) => c.toLowerCase().startsWith(lower) || lower.startsWith(c.toLowerCase()))
+  if (prefixed && lower.length >= 3) return prefixed
   let best: string | undefined
   let bestDistance = Infinity
   for (const candidate of candidates) {
