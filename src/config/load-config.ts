@@ -52,7 +52,7 @@ export function loadConfig(options: ConfigOptions = {}): ResolvedConfig {
   const baseDir = file ? dirname(file) : cwd
 
   const names = Object.keys(raw.environments ?? {})
-  const requested = options.env ?? environ['STRATA_ENV']
+  const requested = options.env ?? (environ['STRATA_ENV'] || undefined)
   if (!file && options.env) {
     throw new StrataError('E_CONFIG', `--env ${options.env} needs a config file with environments`, {
       hint: 'run `strata init` to write strata.yaml, or pass --config PATH',
@@ -61,7 +61,7 @@ export function loadConfig(options: ConfigOptions = {}): ResolvedConfig {
   const environment = file ? pickEnvironment(raw, names, requested, file) : null
   const envConfig = environment ? raw.environments?.[environment] : undefined
 
-  const urlText = options.url ?? environ['STRATA_DATABASE_URL'] ?? (envConfig ? expand(envConfig.url, environ, `environments.${environment}.url`, file) : undefined)
+  const urlText = options.url ?? (environ['STRATA_DATABASE_URL'] || undefined) ?? (envConfig ? expand(envConfig.url, environ, `environments.${environment}.url`, file) : undefined)
   if (!urlText) {
     throw new StrataError('E_CONFIG', file ? `environment \`${environment}\` has no database URL` : 'no database given: there is no strata.yaml here and no --url', {
       hint: file ? `set environments.${environment}.url in ${file}` : 'pass --url sqlite:app.db (or set STRATA_DATABASE_URL), or run `strata init`',
