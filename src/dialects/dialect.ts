@@ -103,7 +103,11 @@ export interface Dialect {
   connect(url: DatabaseUrl): Promise<Connection>
   /** The whole user schema (strata's own tables excluded). */
   introspect(conn: Connection, tablePrefix: string): Promise<SchemaSnapshot>
-  /** Definitions of the named tables (absent ones are left out). */
+  /**
+   * Definitions of the named tables (absent ones are left out). A dialect may return its own
+   * subtype carrying what its compiler needs (SQLite adds the views and triggers that a table
+   * rebuild must recreate); the runner passes the values through unchanged.
+   */
   inspectTables(conn: Connection, names: readonly string[]): Promise<ReadonlyMap<string, TableSnapshot>>
   /** Tables whose live definition the compiler needs to compile `op` (SQLite rebuilds). */
   tablesToInspect(op: Operation): readonly string[]

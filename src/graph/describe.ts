@@ -5,6 +5,11 @@ export function describeRevision(revision: string, file: string | undefined): st
   return file === undefined ? `\`${revision}\`` : `\`${revision}\` (${file})`
 }
 
+/** A node described by {@link describeRevision}. */
+export function describeNode(node: RevisionNode): string {
+  return describeRevision(node.revision, node.file)
+}
+
 /** Where to look revisions up for messages. */
 export interface RevisionLookup {
   readonly indexOf: ReadonlyMap<string, number>
@@ -12,7 +17,11 @@ export interface RevisionLookup {
 }
 
 /** "`a` (f1), `b` (f2)": at most `limit` revisions, then "and N more". */
-export function listRevisions(revisions: readonly string[], lookup: RevisionLookup, limit = 10): string {
+export function listRevisions(
+  revisions: readonly string[],
+  lookup: RevisionLookup,
+  limit = 10,
+): string {
   const shown = revisions.slice(0, limit).map((revision) => {
     const index = lookup.indexOf.get(revision)
     const node = index === undefined ? undefined : lookup.nodes[index]

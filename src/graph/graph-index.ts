@@ -1,8 +1,14 @@
 import { StrataError } from '../errors/index.js'
-import { findCycle } from './cycle.js'
-import { describeRevision, listRevisions } from './describe.js'
+import { describeNode as describe, listRevisions } from './describe.js'
 import { marked, orderMembers, reach, type Adjacency, type OrderingEdges } from './traversal.js'
 import type { RevisionNode } from './types.js'
+import {
+  checkDuplicates,
+  checkIdentifier,
+  throwCycle,
+  throwMissing,
+  type MissingReference,
+} from './validation.js'
 
 /**
  * The validated graph as arrays indexed by rank in revision-id order, so a
@@ -27,9 +33,6 @@ export interface GraphIndex {
   readonly order: readonly number[]
 }
 
-const IDENTIFIER = /^[A-Za-z0-9_.-]+$/
-const RESERVED = new Set(['head', 'heads', 'base'])
-
 /** Checks, indexes and orders revisions; throws the first kind of problem found, naming files. */
 export function buildIndex(input: readonly RevisionNode[]): GraphIndex {
   for (const node of input) checkIdentifier('Revision id', node.revision, node)
@@ -39,18 +42,34 @@ export function buildIndex(input: readonly RevisionNode[]): GraphIndex {
   const indexOf = new Map(ids.map((id, index) => [id, index]))
   const labelOwner = indexLabels(nodes, indexOf)
   const missing: MissingReference[] = []
-  const parents = nodes.map((node) =>
-    resolveEach(node.downRevisions, (parent) => indexOf.get(parent), (parent) => {
-      missing.push({ node, reference: parent, message: `names parent \`${parent}\`` })
-    }),
-  )
+  const parents: number[][] = []
+  for (const node of nodes) {
+    parents.push(
+      resolveEach(
+        node.downRevisions,
+        (parent) => indexOf.get(parent),
+        (parent) => {
+          missing.push({ node, reference: parent, message: `names parent \`${parent}\`` })
+        },
+      ),
+    )
+  }
   const children = invert(parents)
   const scope: DependencyScope = { indexOf, labelOwner, children, ids, nodes }
-  const dependencies = nodes.map((node) =>
-    resolveEach(node.dependsOn, (entry) => resolveDependency(entry, node, scope), (entry) => {
-      missing.push({ node, reference: entry, message: `depends on \`${entry}\`` })
-    }),
-  )
+  const dependencies: number[][] = []
+  for (const node of nodes) {
+    dependencies.push(
+      node.dependsOn.length === 0
+        ? []
+        : resolveEach(
+            node.dependsOn,
+            (entry) => resolveDependency(entry, node, scope),
+            (entry) => {
+              missing.push({ node, reference: entry, message: `depends on \`${entry}\`` })
+            },
+          ),
+    )
+  }
   if (missing.length > 0) throwMissing(missing)
   const dependents = invert(dependencies)
   const ordering: OrderingEdges = { before: [parents, dependencies], after: [children, dependents] }
@@ -76,70 +95,13 @@ export function compareIds(left: string, right: string): number {
   return left < right ? -1 : left > right ? 1 : 0
 }
 
-function describe(node: RevisionNode): string {
-  return describeRevision(node.revision, node.file)
-}
-
-interface MissingReference {
-  readonly node: RevisionNode
-  readonly reference: string
-  readonly message: string
-}
-
-function throwMissing(missing: readonly MissingReference[]): never {
-  const problems = missing.map(
-    ({ node, message }) => `Revision ${describe(node)} ${message}, which does not exist`,
-  )
-  const files = unique(missing.flatMap(({ node }) => (node.file === undefined ? [] : [node.file])))
-  throw new StrataError('E_GRAPH_MISSING_PARENT', problems.join('\n'), {
-    problems,
-    revisions: unique(missing.map(({ node }) => node.revision)),
-    missing: unique(missing.map(({ reference }) => reference)),
-    files,
-    ...(files.length === 1 ? { file: files[0] } : {}),
-  })
-}
-
-function checkIdentifier(kind: 'Revision id' | 'Branch label', value: string, node: RevisionNode): void {
-  if (IDENTIFIER.test(value) && !value.includes('..') && !RESERVED.has(value)) return
-  const reason = RESERVED.has(value)
-    ? `\`${value}\` is reserved for targets`
-    : 'use letters, digits, `_`, `.` and `-`, without `..`'
-  const where = kind === 'Revision id' ? (node.file ?? 'a migration') : describe(node)
-  throw new StrataError('E_MIGRATION_FILE', `${kind} \`${value}\` of ${where} is not valid: ${reason}`, {
-    revision: node.revision,
-    ...(node.file === undefined ? {} : { file: node.file }),
-  })
-}
-
-function checkDuplicates(sorted: readonly RevisionNode[]): void {
-  const problems: string[] = []
-  const revisions: string[] = []
-  const files: string[] = []
-  for (let index = 1; index < sorted.length; index += 1) {
-    const previous = sorted[index - 1] as RevisionNode
-    const current = sorted[index] as RevisionNode
-    if (previous.revision !== current.revision) continue
-    revisions.push(current.revision)
-    for (const file of [previous.file, current.file]) if (file !== undefined) files.push(file)
-    problems.push(
-      `Revision \`${current.revision}\` is defined twice: in ${previous.file ?? 'one migration'} and in ${current.file ?? 'another'}`,
-    )
-  }
-  if (problems.length === 0) return
-  throw new StrataError('E_GRAPH_DUPLICATE', problems.join('\n'), {
-    revisions: unique(revisions),
-    files: unique(files),
-  })
-}
-
 function indexLabels(
   nodes: readonly RevisionNode[],
   indexOf: ReadonlyMap<string, number>,
 ): Map<string, number> {
   const owner = new Map<string, number>()
   nodes.forEach((node, index) => {
-    for (const label of unique(node.branchLabels)) {
+    for (const label of new Set(node.branchLabels)) {
       checkIdentifier('Branch label', label, node)
       const other = owner.get(label)
       if (other !== undefined) {
@@ -178,7 +140,11 @@ interface DependencyScope {
   readonly nodes: readonly RevisionNode[]
 }
 
-function resolveDependency(entry: string, node: RevisionNode, scope: DependencyScope): number | undefined {
+function resolveDependency(
+  entry: string,
+  node: RevisionNode,
+  scope: DependencyScope,
+): number | undefined {
   const direct = scope.indexOf.get(entry) ?? scope.labelOwner.get(entry)
   if (direct !== undefined || !entry.endsWith('@head')) return direct
   const name = entry.slice(0, -'@head'.length)
@@ -192,22 +158,14 @@ function resolveDependency(entry: string, node: RevisionNode, scope: DependencyS
     throw new StrataError(
       'E_MULTIPLE_HEADS',
       `Revision ${describe(node)} depends on \`${entry}\`, but that branch has ${heads.length} heads: ${listRevisions(headIds, scope)}`,
-      { revision: node.revision, heads: headIds, ...(node.file === undefined ? {} : { file: node.file }) },
+      {
+        revision: node.revision,
+        heads: headIds,
+        ...(node.file === undefined ? {} : { file: node.file }),
+      },
     )
   }
   return heads[0]
-}
-
-function throwCycle(nodes: readonly RevisionNode[], ordering: OrderingEdges, order: readonly number[]): never {
-  const cycle = findCycle(nodes.length, ordering, order).map((index) => nodes[index] as RevisionNode)
-  const first = cycle[0] as RevisionNode
-  const path = [...cycle.map(describe), `\`${first.revision}\``].join(' → ')
-  const files = cycle.flatMap((node) => (node.file === undefined ? [] : [node.file]))
-  throw new StrataError(
-    'E_GRAPH_CYCLE',
-    `Revisions form a cycle (each names the next as parent or dependency): ${path}`,
-    { revisions: cycle.map((node) => node.revision), files },
-  )
 }
 
 function invert(adjacency: Adjacency): number[][] {
@@ -225,14 +183,15 @@ function resolveEach(
   onMissing: (reference: string) => void,
 ): number[] {
   const resolved: number[] = []
+  // A merge of thousands of branches must not dedupe in quadratic time.
+  const seen = references.length > 8 ? new Set<number>() : undefined
   for (const reference of references) {
     const index = resolveOne(reference)
     if (index === undefined) onMissing(reference)
-    else if (!resolved.includes(index)) resolved.push(index)
+    else if (seen === undefined ? !resolved.includes(index) : !seen.has(index)) {
+      seen?.add(index)
+      resolved.push(index)
+    }
   }
   return resolved
-}
-
-function unique(values: readonly string[]): string[] {
-  return [...new Set(values)]
 }

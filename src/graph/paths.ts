@@ -51,7 +51,11 @@ function tips(index: GraphIndex, members: Uint8Array, includeDependencies: boole
 }
 
 /** Unapplied ancestors of `targets` (and the targets) in upgrade order. */
-export function upgradeOrder(index: GraphIndex, targets: readonly number[], applied: Uint8Array): number[] {
+export function upgradeOrder(
+  index: GraphIndex,
+  targets: readonly number[],
+  applied: Uint8Array,
+): number[] {
   const pending = reach(index.size, targets, [index.parents, index.dependencies])
   for (let position = 0; position < index.size; position += 1) {
     if (applied[position] === 1) pending[position] = 0
@@ -90,7 +94,8 @@ export function downgradeOrder(
   const below = reach(index.size, targets, [index.children])
   const initial = new Uint8Array(index.size)
   for (let position = 0; position < index.size; position += 1) {
-    if (below[position] === 1 && keep[position] === 0 && applied[position] === 1) initial[position] = 1
+    if (below[position] === 1 && keep[position] === 0 && applied[position] === 1)
+      initial[position] = 1
   }
   return revertOrder(index, initial, applied)
 }
@@ -116,7 +121,12 @@ export function revertOrder(index: GraphIndex, initial: Uint8Array, applied: Uin
  * steps than the depth of `start` (its longest path to a base, plus one) is
  * `E_UNKNOWN_REVISION`.
  */
-export function stepDown(index: GraphIndex, start: number, steps: number, what: string): Uint8Array {
+export function stepDown(
+  index: GraphIndex,
+  start: number,
+  steps: number,
+  what: string,
+): Uint8Array {
   const ancestors = reach(index.size, [start], [index.parents])
   const distance = new Int32Array(index.size).fill(-1)
   distance[start] = 0

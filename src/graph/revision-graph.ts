@@ -34,7 +34,9 @@ class IndexedRevisionGraph implements RevisionGraph {
   constructor(index: GraphIndex) {
     this.#index = index
     this.heads = this.#ids(headsWithin(index, new Uint8Array(index.size).fill(1)))
-    this.bases = Object.freeze(index.ids.filter((_, position) => (index.parents[position] ?? []).length === 0))
+    this.bases = Object.freeze(
+      index.ids.filter((_, position) => (index.parents[position] ?? []).length === 0),
+    )
     this.ordered = this.#ids(index.order)
   }
 
@@ -64,10 +66,14 @@ class IndexedRevisionGraph implements RevisionGraph {
 
   upgradePath(applied: ReadonlySet<string>, target: string): readonly string[] {
     if (currentRelativeStep(target)?.direction === 'down') {
-      throw new StrataError('E_USAGE', `Target \`${target}\` moves down; \`up\` only applies revisions`, {
-        target,
-        hint: `run \`strata down ${target}\` to revert revisions`,
-      })
+      throw new StrataError(
+        'E_USAGE',
+        `Target \`${target}\` moves down; \`up\` only applies revisions`,
+        {
+          target,
+          hint: `run \`strata down ${target}\` to revert revisions`,
+        },
+      )
     }
     const mask = appliedMask(this.#index, applied)
     return this.#ids(upgradeOrder(this.#index, resolveTarget(this.#index, target, mask), mask))
@@ -77,12 +83,17 @@ class IndexedRevisionGraph implements RevisionGraph {
     const mask = appliedMask(this.#index, applied)
     const relative = currentRelativeStep(target)
     if (relative?.direction === 'up') {
-      throw new StrataError('E_USAGE', `Target \`${target}\` moves up; \`down\` only reverts revisions`, {
-        target,
-        hint: `run \`strata up ${target}\` to apply revisions`,
-      })
+      throw new StrataError(
+        'E_USAGE',
+        `Target \`${target}\` moves up; \`down\` only reverts revisions`,
+        {
+          target,
+          hint: `run \`strata up ${target}\` to apply revisions`,
+        },
+      )
     }
-    if (relative !== undefined) return this.#ids(revertSteps(this.#index, relative.steps, mask, target))
+    if (relative !== undefined)
+      return this.#ids(revertSteps(this.#index, relative.steps, mask, target))
     if (target === 'base') return this.#ids(revertOrder(this.#index, mask, mask))
     const targets = resolveTarget(this.#index, target, mask)
     return this.#ids(downgradeOrder(this.#index, targets, mask, target))
@@ -90,7 +101,8 @@ class IndexedRevisionGraph implements RevisionGraph {
 
   ancestors(revision: string, options: AncestorOptions = {}): ReadonlySet<string> {
     const index = this.#index
-    const edges = options.includeDependsOn === true ? [index.parents, index.dependencies] : [index.parents]
+    const edges =
+      options.includeDependsOn === true ? [index.parents, index.dependencies] : [index.parents]
     return this.#strict(revision, edges)
   }
 

@@ -1,13 +1,7 @@
 import { StrataError } from '../errors/index.js'
 import { listRevisions } from './describe.js'
 import type { GraphIndex } from './graph-index.js'
-import {
-  headsWithin,
-  revertOrder,
-  stepDown,
-  tipsWithin,
-  upgradeOrder,
-} from './paths.js'
+import { headsWithin, revertOrder, stepDown, tipsWithin, upgradeOrder } from './paths.js'
 import { marked, reach } from './traversal.js'
 
 /**
@@ -46,23 +40,35 @@ export function resolveTarget(index: GraphIndex, target: string, applied: Uint8A
   }
   const exact = index.indexOf.get(target) ?? index.labelOwner.get(target)
   if (exact !== undefined) return [exact]
-  if (target.endsWith('@head')) return branchHead(index, single(index, target.slice(0, -5), applied), target)
+  if (target.endsWith('@head'))
+    return branchHead(index, single(index, target.slice(0, -5), applied), target)
   const candidates = prefixMatches(index, target)
   if (candidates.length === 1) return candidates
   if (candidates.length > 1) throw ambiguous(index, target, candidates)
   const anchored = ANCHORED_RELATIVE.exec(target)
   if (anchored !== null) return fromAnchor(index, anchored, applied, target)
-  throw target.includes('@') ? unknown(target, 'only `X@head` is supported after `@`') : unknown(target)
+  throw target.includes('@')
+    ? unknown(target, 'only `X@head` is supported after `@`')
+    : unknown(target)
 }
 
 /** Revisions `down -steps` reverts, in order, from the single current head. */
-export function revertSteps(index: GraphIndex, steps: number, applied: Uint8Array, what: string): number[] {
+export function revertSteps(
+  index: GraphIndex,
+  steps: number,
+  applied: Uint8Array,
+  what: string,
+): number[] {
   const start = relativeStart(index, applied, what)
   if (start === undefined) {
     if (steps === 0) return []
-    throw new StrataError('E_UNKNOWN_REVISION', `Relative target \`${what}\` cannot step down: nothing is applied`, {
-      target: what,
-    })
+    throw new StrataError(
+      'E_UNKNOWN_REVISION',
+      `Relative target \`${what}\` cannot step down: nothing is applied`,
+      {
+        target: what,
+      },
+    )
   }
   const passed = stepDown(index, start, steps, what)
   for (let position = 0; position < index.size; position += 1) {
@@ -71,13 +77,23 @@ export function revertSteps(index: GraphIndex, steps: number, applied: Uint8Arra
   return revertOrder(index, passed, applied)
 }
 
-function headsAfterDown(index: GraphIndex, steps: number, applied: Uint8Array, what: string): number[] {
+function headsAfterDown(
+  index: GraphIndex,
+  steps: number,
+  applied: Uint8Array,
+  what: string,
+): number[] {
   const remaining = applied.slice()
   for (const reverted of revertSteps(index, steps, applied, what)) remaining[reverted] = 0
   return headsWithin(index, remaining)
 }
 
-function stepUpFromCurrent(index: GraphIndex, steps: number, applied: Uint8Array, what: string): number[] {
+function stepUpFromCurrent(
+  index: GraphIndex,
+  steps: number,
+  applied: Uint8Array,
+  what: string,
+): number[] {
   const start = relativeStart(index, applied, what)
   const path = upgradeOrder(index, headsWithin(index, new Uint8Array(index.size).fill(1)), applied)
   if (path.length < steps) {
@@ -101,18 +117,29 @@ function relativeStart(index: GraphIndex, applied: Uint8Array, what: string): nu
   throw new StrataError(
     'E_MULTIPLE_HEADS',
     `Relative target \`${what}\` needs a single current head, but the database has ${heads.length}: ${listRevisions(heads, index)}`,
-    { target: what, heads, hint: 'name a revision or a branch (`label@head`) instead of a relative step' },
+    {
+      target: what,
+      heads,
+      hint: 'name a revision or a branch (`label@head`) instead of a relative step',
+    },
   )
 }
 
-function fromAnchor(index: GraphIndex, match: RegExpExecArray, applied: Uint8Array, what: string): number[] {
+function fromAnchor(
+  index: GraphIndex,
+  match: RegExpExecArray,
+  applied: Uint8Array,
+  what: string,
+): number[] {
   const anchor = match[1] as string
   const sign = match[2] as string
   const steps = toSteps(match[3] as string, what)
   if (anchor === 'base') {
     if (sign === '-') throw unknown(what, 'nothing is below base')
     if (steps === 0) return []
-    const bases = index.nodes.flatMap((node, position) => (node.downRevisions.length === 0 ? [position] : []))
+    const bases = index.ids.flatMap((_, position) =>
+      (index.parents[position] ?? []).length === 0 ? [position] : [],
+    )
     return [stepUp(index, forkCheck(index, bases, what, 'bases'), steps - 1, what)]
   }
   const start = single(index, anchor, applied)
@@ -137,7 +164,12 @@ function stepUp(index: GraphIndex, start: number, steps: number, what: string): 
   return current
 }
 
-function forkCheck(index: GraphIndex, choices: readonly number[], what: string, kind: string): number {
+function forkCheck(
+  index: GraphIndex,
+  choices: readonly number[],
+  what: string,
+  kind: string,
+): number {
   if (choices.length === 1) return choices[0] as number
   if (choices.length === 0) throw unknown(what, 'the graph is empty')
   const heads = choices.map((position) => index.ids[position] as string).sort()
@@ -192,7 +224,12 @@ function toSteps(digits: string, what: string): number {
   return steps
 }
 
-function multipleHeads(index: GraphIndex, heads: readonly number[], what: string, reason: string): StrataError {
+function multipleHeads(
+  index: GraphIndex,
+  heads: readonly number[],
+  what: string,
+  reason: string,
+): StrataError {
   const ids = heads.map((position) => index.ids[position] as string)
   return new StrataError(
     'E_MULTIPLE_HEADS',

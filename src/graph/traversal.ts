@@ -52,7 +52,11 @@ export class MinHeap {
 }
 
 /** Marks every index reachable from `starts` (included) through any of `edges`. */
-export function reach(size: number, starts: Iterable<number>, edges: readonly Adjacency[]): Uint8Array {
+export function reach(
+  size: number,
+  starts: Iterable<number>,
+  edges: readonly Adjacency[],
+): Uint8Array {
   const seen = new Uint8Array(size)
   const stack: number[] = []
   for (const start of starts) {

@@ -29,7 +29,7 @@ export interface AncestorOptions {
 
 /**
  * A validated revision graph (SPEC S2): pure values, no I/O. Every list of
- * revision ids it returns is a fresh frozen array.
+ * revision ids it returns is frozen.
  *
  * `applied` arguments are the revisions the database has applied; ids the
  * graph does not know are ignored (the caller reports them, e.g. as vanished
@@ -63,15 +63,18 @@ export interface RevisionGraph {
    *   prefix of a revision id (`E_AMBIGUOUS_REVISION` listing the candidates).
    * - `X@head`: the head reached from label or revision `X` through child
    *   edges; `E_MULTIPLE_HEADS` when the branch forks into several heads.
-   * - `+N`: the revisions `up +N` ends on: the first N revisions of the
-   *   upgrade path from the single current head toward the heads above it
-   *   (from base when nothing is applied).
+   * - `+N`: the revisions `up +N` ends on, where `up +N` applies the first N
+   *   revisions of `upgradePath(applied, 'heads')` (from base when nothing is
+   *   applied).
    * - `-N`: the current heads the database would have after `down -N`.
    * - `X+N` / `X-N`, X any form naming one revision, or `base+N`: N steps
    *   from X along child edges (a fork is `E_MULTIPLE_HEADS`) or parent edges.
    *
-   * A relative form over several current heads is `E_MULTIPLE_HEADS`; one that
-   * cannot take N steps, and any unknown target, is `E_UNKNOWN_REVISION`.
+   * `+N` and `-N` start from the single current head, where a revision that
+   * another applied revision depends on does not count as a head (Alembic's
+   * normalised heads, issue #1373); several are `E_MULTIPLE_HEADS`. A relative
+   * form that cannot take N steps, and any unknown target, is
+   * `E_UNKNOWN_REVISION`.
    */
   resolve(target: string, applied?: ReadonlySet<string>): readonly string[]
   /** Applied revisions that no applied revision names as a downRevision: the database's heads, sorted. */
@@ -89,8 +92,10 @@ export interface RevisionGraph {
    * targets through `downRevisions`, keeping the targets and everything they
    * need; plus, first, every applied revision that depends on a reverted one.
    * A revision that merely depends on a target is kept. `base` reverts
-   * everything applied; `-N` reverts the revisions fewer than N steps below the
-   * single current head. A target that is not applied is `E_UNKNOWN_REVISION`;
+   * everything applied; `-N` reverts the revisions whose longest path of
+   * downRevisions from the single current head is shorter than N (so `-1` at a
+   * merge point reverts the merge and leaves its parents as heads), plus what
+   * depends on them. A target that is not applied is `E_UNKNOWN_REVISION`;
    * `+N` is refused with `E_USAGE`.
    */
   downgradePath(applied: ReadonlySet<string>, target: string): readonly string[]

@@ -1,0 +1,164 @@
+import type BetterSqlite3 from 'better-sqlite3'
+import { StrataError } from '../../errors/index.js'
+import type { Connection, DatabaseUrl, Statement } from '../dialect.js'
+
+type Database = BetterSqlite3.Database
+
+/** Milliseconds a statement waits for another connection's lock before failing with SQLITE_BUSY. */
+export const BUSY_TIMEOUT_MS = 5_000
+
+interface ForeignKeyViolation {
+  readonly table: string
+  readonly rowid: number | bigint | null
+  readonly parent: string
+  readonly fkid: number
+}
+
+/**
+ * Opens the SQLite database at `url.path` (an absolute path or `:memory:`), creating the file
+ * when it does not exist. better-sqlite3 is imported here, lazily, and nowhere else, so CLI
+ * commands that never touch a database start fast. The journal mode is left as the file has it.
+ * Throws E_CONNECT with a hint when the client cannot load or the file cannot be opened or read.
+ */
+export async function openSqlite(url: DatabaseUrl): Promise<Connection> {
+  const path = url.path
+  if (path === undefined || path === '') {
+    throw new StrataError('E_CONNECT', `the SQLite URL \`${url.redacted}\` names no database file`, {
+      hint: 'use sqlite:PATH, e.g. sqlite:./data/app.db',
+    })
+  }
+  let Driver: typeof BetterSqlite3
+  try {
+    Driver = (await import('better-sqlite3')).default
+  } catch (error) {
+    throw new StrataError('E_CONNECT', `cannot load the SQLite client (better-sqlite3): ${messageOf(error)}`, {
+      hint: 'run `npm rebuild better-sqlite3` (it is a native module built for one Node.js version)',
+    }, { cause: error })
+  }
+  let db: Database | undefined
+  try {
+    db = new Driver(path, { timeout: BUSY_TIMEOUT_MS })
+    // Reading the schema proves the file is a database (a text file opens fine and fails here).
+    db.prepare('SELECT count(*) FROM sqlite_master').get()
+  } catch (error) {
+    db?.close()
+    throw new StrataError('E_CONNECT', `cannot open SQLite database \`${path}\`: ${messageOf(error)}`, {
+      hint: 'check that the folder exists and is writable and that the file is an SQLite database',
+      path,
+    }, { cause: error })
+  }
+  return new SqliteConnection(db)
+}
+
+/**
+ * A better-sqlite3 database as a strata `Connection`. Statements are prepared one at a time
+ * (the loader has split the files); errors from better-sqlite3 propagate unchanged.
+ */
+export class SqliteConnection implements Connection {
+  readonly dialect = 'sqlite' as const
+  readonly #db: Database
+  /** Open transaction levels on this connection: 0 none, 1 BEGIN, 2+ savepoints. */
+  #depth = 0
+
+  constructor(db: Database) {
+    this.#db = db
+  }
+
+  async execute(stmt: Statement): Promise<{ readonly rowsAffected: number }> {
+    const prepared = this.#db.prepare(stmt.sql)
+    const params = bindable(stmt.params)
+    if (prepared.reader) {
+      const rows = prepared.all(...params)
+      return { rowsAffected: prepared.readonly ? 0 : rows.length }
+    }
+    return { rowsAffected: prepared.run(...params).changes }
+  }
+
+  async query<Row = Record<string, unknown>>(stmt: Statement): Promise<Row[]> {
+    const prepared = this.#db.prepare(stmt.sql)
+    const params = bindable(stmt.params)
+    if (prepared.reader) return prepared.all(...params) as Row[]
+    prepared.run(...params)
+    return []
+  }
+
+  /**
+   * The outermost level (SPEC S3): note `foreign_keys` and switch it off (the pragma is a no-op
+   * inside a transaction, so this comes before BEGIN), BEGIN IMMEDIATE (take the write lock
+   * now rather than fail half-way), run `fn`, then `PRAGMA foreign_key_check`: any violation
+   * rolls back and throws E_MIGRATION_FAILED naming it; else COMMIT. `foreign_keys` is always
+   * restored. Nested levels are savepoints.
+   */
+  async transaction<T>(fn: (tx: Connection) => Promise<T>): Promise<T> {
+    if (this.#depth > 0 || this.#db.inTransaction) return this.#savepoint(fn)
+    const db = this.#db
+    const foreignKeys = db.pragma('foreign_keys', { simple: true }) === 1
+    if (foreignKeys) db.pragma('foreign_keys = OFF')
+    try {
+      db.exec('BEGIN IMMEDIATE')
+      this.#depth = 1
+      try {
+        const result = await fn(this)
+        const violations = db.prepare('PRAGMA foreign_key_check').all() as ForeignKeyViolation[]
+        if (violations.length > 0) throw foreignKeyError(violations)
+        db.exec('COMMIT')
+        return result
+      } catch (error) {
+        if (db.inTransaction) db.exec('ROLLBACK')
+        throw error
+      } finally {
+        this.#depth = 0
+      }
+    } finally {
+      if (foreignKeys) db.pragma('foreign_keys = ON')
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close()
+  }
+
+  async #savepoint<T>(fn: (tx: Connection) => Promise<T>): Promise<T> {
+    const name = `strata_sp_${this.#depth}`
+    this.#db.exec(`SAVEPOINT ${name}`)
+    this.#depth++
+    try {
+      const result = await fn(this)
+      this.#db.exec(`RELEASE ${name}`)
+      return result
+    } catch (error) {
+      if (this.#db.inTransaction) this.#db.exec(`ROLLBACK TO ${name}; RELEASE ${name}`)
+      throw error
+    } finally {
+      this.#depth--
+    }
+  }
+}
+
+/** Values better-sqlite3 can bind: booleans as 1/0, any Uint8Array as a Buffer. */
+function bindable(params: readonly unknown[]): unknown[] {
+  return params.map((p) => {
+    if (typeof p === 'boolean') return p ? 1 : 0
+    if (p instanceof Uint8Array && !Buffer.isBuffer(p)) return Buffer.from(p.buffer, p.byteOffset, p.byteLength)
+    return p
+  })
+}
+
+const SHOWN_VIOLATIONS = 5
+
+function foreignKeyError(violations: readonly ForeignKeyViolation[]): StrataError {
+  const shown = violations.slice(0, SHOWN_VIOLATIONS).map((v) => `\`${v.table}\` rowid ${v.rowid ?? '?'} → \`${v.parent}\``)
+  const more = violations.length > SHOWN_VIOLATIONS ? ` and ${violations.length - SHOWN_VIOLATIONS} more` : ''
+  return new StrataError(
+    'E_MIGRATION_FAILED',
+    `foreign key check failed, nothing was committed: ${shown.join(', ')}${more} (rows whose parent row does not exist)`,
+    {
+      hint: 'delete or fix the violating rows (in this migration, before the change) or change the foreign key; `PRAGMA foreign_key_check` lists them',
+      violations: violations.map((v) => ({ table: v.table, rowid: v.rowid, parent: v.parent, fkid: v.fkid })),
+    },
+  )
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
