@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { parseDocument } from 'yaml'
-import type { ZodError } from 'zod'
+import type { ZodError } from 'zod/v3'
 import type { DatabaseUrl } from '../dialects/dialect.js'
 import { parseDatabaseUrl } from '../dialects/url.js'
 import { StrataError } from '../errors/index.js'

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import { z } from 'zod/v3'
 
 /** The config file (SPEC S12), validated strictly: an unknown key is an error naming it. */
 

@@ -109,6 +109,12 @@ export interface Dialect {
    * rebuild must recreate); the runner passes the values through unchanged.
    */
   inspectTables(conn: Connection, names: readonly string[]): Promise<ReadonlyMap<string, TableSnapshot>>
+  /**
+   * A cheap hash of the engine's catalog for the user schema (strata's tables excluded): equal
+   * whenever the schema is unchanged. It may also change for edits a snapshot ignores (such as
+   * whitespace in stored SQL), so a difference is confirmed with `introspect` before reporting drift.
+   */
+  catalogFingerprint(conn: Connection, tablePrefix: string): Promise<string>
   /** Tables whose live definition the compiler needs to compile `op` (SQLite rebuilds). */
   tablesToInspect(op: Operation): readonly string[]
   lock(url: DatabaseUrl): MigrationLock

@@ -43,7 +43,6 @@ async function loadOne(dir: string, file: DiscoveredFile, dialect: DialectName):
     : parseSqlPair(upText, file.path, downText, file.downPath, dialect)
   const h = parsed.headers
   const revision = checkId(h.revision ?? file.stem, file.path)
-  const down = parsed.down
   return {
     revision,
     explicitDown: h.downRevision === undefined ? undefined : h.downRevision === null ? null : h.downRevision.map((r) => checkId(r, file.path)),
@@ -53,8 +52,8 @@ async function loadOne(dir: string, file: DiscoveredFile, dialect: DialectName):
     transactional: h.transactional,
     file: fileInfo(dir, file, file.kind === 'sql' ? checksum(upText) : checksum([upText, downText ?? ''])),
     up: (op) => runStatements(op, parsed.up),
-    ...(down ? { down: (op: OpBuilder) => runStatements(op, down) } : {}),
-    sql: { up: parsed.up, ...(down ? { down } : {}) },
+    ...(parsed.hasDown ? { down: (op: OpBuilder) => runStatements(op, parsed.down ?? []) } : {}),
+    sql: parsed,
   }
 }
 

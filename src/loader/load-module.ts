@@ -6,10 +6,16 @@ import type { MigrationOptions } from '../migration.js'
 type Jiti = { import(id: string, options?: { default?: boolean }): Promise<unknown> }
 let jiti: Jiti | undefined
 
-/** strata's own entry point, so user migrations importing `strata-migrate` get this very copy. */
+/**
+ * strata's own entry point, so user migrations importing `strata-migrate` get this very copy:
+ * `dist/index.js` seen from a bundle chunk (`dist/chunks/`) or entry (`dist/`), or `src/index.ts`.
+ */
 function selfEntry(): string {
-  const js = fileURLToPath(new URL('../index.js', import.meta.url))
-  return existsSync(js) ? js : fileURLToPath(new URL('../index.ts', import.meta.url))
+  for (const candidate of ['../index.js', './index.js', '../index.ts']) {
+    const path = fileURLToPath(new URL(candidate, import.meta.url))
+    if (existsSync(path)) return path
+  }
+  throw new Error('cannot find the strata-migrate entry point beside the loader')
 }
 
 async function loader(): Promise<Jiti> {

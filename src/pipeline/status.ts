@@ -4,7 +4,7 @@ import type { AppliedRevision, RevisionState } from '../history/history-store.js
 import { checksumFor } from '../loader/checksum.js'
 import type { MigrationDef } from '../loader/migration.js'
 import { diffSchemas, type SchemaChange } from '../schema/diff.js'
-import { fingerprint } from '../schema/fingerprint.js'
+import { canonicalJson } from '../schema/fingerprint.js'
 import type { SchemaSnapshot } from '../schema/snapshot.js'
 import type { Project } from './session.js'
 
@@ -78,11 +78,13 @@ export async function computeStatus(project: Project, conn: Connection): Promise
 export async function detectDrift(project: Project, conn: Connection, applied: readonly AppliedRevision[]): Promise<{ objects: SchemaChange[] } | null> {
   const newest = newestWithFingerprint(applied)
   if (!newest) return null
-  const live = await project.dialect.introspect(conn, project.config.tablePrefix)
-  if (fingerprint(live) === newest.fingerprint) return null
+  const { dialect, config } = project
+  if ((await dialect.catalogFingerprint(conn, config.tablePrefix)) === newest.fingerprint) return null
+  const live = await dialect.introspect(conn, config.tablePrefix)
   const stored = await project.history.snapshotOf(conn, newest.revision)
   const before: SchemaSnapshot = stored ? (JSON.parse(stored) as SchemaSnapshot) : { tables: [], views: [], triggers: [] }
-  return { objects: diffSchemas(before, live) }
+  const objects = diffSchemas(before, live)
+  return objects.length > 0 ? { objects } : null
 }
 
 function newestWithFingerprint(applied: readonly AppliedRevision[]): AppliedRevision | undefined {
@@ -98,6 +100,7 @@ export async function recordSchema(project: Project, conn: Connection): Promise<
   const applied = await project.history.applied(conn)
   const newest = applied.at(-1)
   if (!newest) return
-  const live = await project.dialect.introspect(conn, project.config.tablePrefix)
-  await project.history.setFingerprint(conn, newest.revision, fingerprint(live), JSON.stringify(live))
+  const { dialect, config } = project
+  const live = await dialect.introspect(conn, config.tablePrefix)
+  await project.history.setFingerprint(conn, newest.revision, await dialect.catalogFingerprint(conn, config.tablePrefix), canonicalJson(live))
 }

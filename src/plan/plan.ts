@@ -36,6 +36,9 @@ export function buildPlan(
         hint: 'add a down section / down() to it, or restore a backup instead',
       })
     }
+    // SQL files split their sections lazily: split the planned ones now, so a malformed
+    // statement is refused (exit 2) before anything runs.
+    void (direction === 'up' ? migration.sql?.up : migration.sql?.down)
     return { revision, direction, migration }
   })
   const after = new Set(applied)

@@ -24,6 +24,35 @@ export interface ParsedSqlMigration {
   readonly up: readonly SqlStatementText[]
   /** Undefined when there is no down section (or no `.down.sql`); empty when it holds no statement. */
   readonly down?: readonly SqlStatementText[]
+  /** Whether there is a down section, known without splitting it. */
+  readonly hasDown: boolean
+}
+
+/**
+ * Headers are parsed at once; sections are split into statements on first access (memoized), so
+ * commands that only need ids and checksums (`status`) skip the splitting. Splitting errors are
+ * thrown then, still as E_MIGRATION_FILE.
+ */
+function lazyParsed(
+  headers: SqlMigrationHeaders,
+  up: () => SqlStatementText[],
+  down: (() => SqlStatementText[]) | undefined,
+): ParsedSqlMigration {
+  let upValue: SqlStatementText[] | undefined
+  let downValue: SqlStatementText[] | undefined
+  const parsed = {
+    headers,
+    get up(): readonly SqlStatementText[] {
+      return (upValue ??= up())
+    },
+  }
+  // Not enumerable: the parsed value reads as plain { headers, up, down } data.
+  Object.defineProperty(parsed, 'hasDown', { value: down !== undefined, enumerable: false })
+  if (down === undefined) return parsed as ParsedSqlMigration
+  return Object.defineProperty(parsed, 'down', {
+    enumerable: true,
+    get: () => (downValue ??= down()),
+  }) as ParsedSqlMigration
 }
 
 /**
@@ -99,9 +128,13 @@ export function parseSqlMigration(
     }
   }
   const upEnd = down === undefined ? text.length : down.start
-  const upStatements = section(text, up, upEnd, file, dialect)
-  if (down === undefined) return { headers, up: upStatements }
-  return { headers, up: upStatements, down: section(text, down, text.length, file, dialect) }
+  const upMarker = up
+  const downMarker = down
+  return lazyParsed(
+    headers,
+    () => section(text, upMarker, upEnd, file, dialect),
+    downMarker === undefined ? undefined : () => section(text, downMarker, text.length, file, dialect),
+  )
 }
 
 /**
@@ -136,8 +169,8 @@ export function parseSqlPair(
       )
     }
   }
-  const up = statements(withoutRanges(upText, removed), upFile, dialect, 1)
-  if (downText === undefined) return { headers, up }
+  const up = (): SqlStatementText[] => statements(withoutRanges(upText, removed), upFile, dialect, 1)
+  if (downText === undefined) return lazyParsed(headers, up, undefined)
   const file = downFile ?? upFile
   for (const directive of scanDirectives(downText, dialect, file).directives) {
     refuseMarker(directive, file)
@@ -152,7 +185,7 @@ export function parseSqlPair(
       )
     }
   }
-  return { headers, up, down: statements(downText, file, dialect, 1) }
+  return lazyParsed(headers, up, () => statements(downText, file, dialect, 1))
 }
 
 function refuseMarker(directive: SqlDirective, file: string): void {

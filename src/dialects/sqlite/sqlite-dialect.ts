@@ -1,4 +1,5 @@
-import type { Dialect } from '../dialect.js'
+import { createHash } from 'node:crypto'
+import type { Connection, Dialect } from '../dialect.js'
 import { quoteDoubled } from '../shared/identifiers.js'
 import { sqliteCompiler, sqliteTablesToInspect } from './sqlite-compiler.js'
 import { openSqlite } from './sqlite-driver.js'
@@ -26,4 +27,18 @@ export const sqliteDialect: Dialect = {
   inspectTables: inspectSqliteTables,
   tablesToInspect: sqliteTablesToInspect,
   lock: (url) => new SqliteLock(url.path as string),
+  catalogFingerprint,
+}
+
+/** A hash of `sqlite_master` for the user schema: one query, whatever the number of tables. */
+async function catalogFingerprint(conn: Connection, tablePrefix: string): Promise<string> {
+  const rows = await conn.query<{ type: string; name: string; tbl_name: string; sql: string | null }>({
+    sql: `SELECT type, name, tbl_name, sql FROM sqlite_master
+      WHERE substr(name, 1, 7) <> 'sqlite_' AND lower(substr(tbl_name, 1, ?)) <> lower(?)
+      ORDER BY type, name`,
+    params: [tablePrefix.length, tablePrefix],
+  })
+  const hash = createHash('sha256')
+  for (const row of rows) hash.update(`${row.type}\0${row.name}\0${row.tbl_name}\0${row.sql ?? ''}\n`)
+  return hash.digest('hex')
 }

@@ -8,7 +8,13 @@ import type {
   TriggerSnapshot,
   ViewSnapshot,
 } from '../../schema/snapshot.js'
-import { parseCreateIndex, parseCreateTable, type ParsedReference, type ParsedTable } from './sqlite-ddl-parser.js'
+import {
+  parseCreateIndex,
+  parseCreateTable,
+  type ParsedIndex,
+  type ParsedReference,
+  type ParsedTable,
+} from './sqlite-ddl-parser.js'
 import { mentionsAny } from './sqlite-tokens.js'
 
 /**
@@ -37,13 +43,22 @@ interface MasterRow {
   readonly sql: string | null
 }
 
-interface XInfoRow {
+interface ColumnRow {
+  readonly tbl: string
   readonly name: string
   readonly type: string
   readonly notnull: number
   readonly dflt_value: string | null
   readonly pk: number
   readonly hidden: number
+}
+
+interface IndexColumnRow {
+  readonly tbl: string
+  readonly idx: string
+  readonly unique: number
+  readonly seqno: number | null
+  readonly col: string | null
 }
 
 interface ForeignKeyRow {
@@ -68,10 +83,8 @@ export async function introspectSqlite(conn: Connection, tablePrefix: string): P
   const prefix = lower(tablePrefix)
   const own = (name: string): boolean => prefix !== '' && lower(name).startsWith(prefix)
   const shadow = await shadowTables(conn)
-  const tables: TableSnapshot[] = []
-  for (const row of master) {
-    if (row.type === 'table' && !own(row.name) && !shadow.has(lower(row.name))) tables.push(await readTable(conn, row, master))
-  }
+  const rows = master.filter((r) => r.type === 'table' && !own(r.name) && !shadow.has(lower(r.name)))
+  const tables = [...(await readTables(conn, rows, master)).values()]
   const views = master.filter((r) => r.type === 'view' && !own(r.name)).map((r) => ({ name: r.name, sql: r.sql ?? '' }))
   const triggers = master
     .filter((r) => r.type === 'trigger' && !own(r.name) && !own(r.tbl_name))
@@ -90,9 +103,14 @@ export async function inspectSqliteTables(
   const result = new Map<string, SqliteTableSnapshot>()
   if (names.length === 0) return result
   const master = await readMaster(conn)
-  for (const name of names) {
-    const row = master.find((r) => r.type === 'table' && lower(r.name) === lower(name))
-    if (row) result.set(name, { ...(await readTable(conn, row, master)), dependents: dependentsOf(row.name, master) })
+  const tableRows = new Map<string, MasterRow>()
+  for (const r of master) if (r.type === 'table' && !tableRows.has(lower(r.name))) tableRows.set(lower(r.name), r)
+  const found = names.map((name) => [name, tableRows.get(lower(name))] as const)
+  const rows = [...new Set(found.map(([, row]) => row).filter((row) => row !== undefined))]
+  if (rows.length === 0) return result
+  const tables = await readTables(conn, rows, master)
+  for (const [name, row] of found) {
+    if (row) result.set(name, { ...tables.get(row.name)!, dependents: dependentsOf(row.name, master) })
   }
   return result
 }
@@ -110,73 +128,124 @@ async function shadowTables(conn: Connection): Promise<ReadonlySet<string>> {
   return new Set(rows.map((r) => lower(r.name)))
 }
 
-async function readTable(conn: Connection, row: MasterRow, master: readonly MasterRow[]): Promise<TableSnapshot> {
-  const parsed = row.sql ? parseCreateTable(row.sql) : undefined
-  const xinfo = await conn.query<XInfoRow>({
-    sql: 'SELECT name, type, "notnull" AS "notnull", dflt_value, pk, hidden FROM pragma_table_xinfo(?) ORDER BY cid',
-    params: [row.name],
-  })
-  const autoIncrement = new Set(
-    (parsed?.columns ?? []).filter((c) => c.constraints.some((k) => k.autoIncrement)).map((c) => lower(c.name)),
-  )
-  const columns: ColumnSnapshot[] = xinfo
-    .filter((c) => c.hidden !== 1)
-    .map((c) => ({
-      name: c.name,
-      type: c.type,
-      nullable: c.notnull === 0,
-      default: c.dflt_value,
-      primaryKey: c.pk,
-      ...(autoIncrement.has(lower(c.name)) ? { autoIncrement: true } : {}),
-    }))
-  const foreignKeys = await readForeignKeys(conn, row.name)
-  return {
-    name: row.name,
-    columns,
-    indexes: await readIndexes(conn, row.name, master),
-    constraints: constraintsOf(parsed, foreignKeys),
-    sql: row.sql,
-  }
-}
+/*
+ * Each query joins a pragma table-valued function to the tables of `sqlite_master` whose exact
+ * names are in the JSON array bound as the one parameter, so one query reads one kind of fact
+ * for every table asked for, and the SQL text is the same whatever the tables.
+ */
 
-/** `PRAGMA foreign_key_list`, with omitted parent columns resolved to the parent's primary key. */
-async function readForeignKeys(conn: Connection, table: string): Promise<ForeignKeyRow[]> {
-  const rows = await conn.query<ForeignKeyRow & { seq: number }>({
-    sql: 'SELECT id, seq, "table", "from", "to", on_update, on_delete FROM pragma_foreign_key_list(?) ORDER BY id, seq',
-    params: [table],
-  })
-  const parentKeys = new Map<string, string[]>()
-  for (const r of rows.filter((r) => r.to === null)) {
-    if (!parentKeys.has(r.table)) {
-      const key = await conn.query<{ name: string }>({
-        sql: 'SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk',
-        params: [r.table],
-      })
-      parentKeys.set(r.table, key.map((k) => k.name))
-    }
-  }
-  return rows.map((r) => (r.to === null ? { ...r, to: parentKeys.get(r.table)?.[r.seq] ?? null } : r))
-}
+const COLUMNS_SQL = `SELECT m.name AS tbl, p.name, p.type, p."notnull" AS "notnull", p.dflt_value, p.pk, p.hidden
+  FROM sqlite_master m JOIN pragma_table_xinfo(m.name) p
+  WHERE m.type = 'table' AND m.name IN (SELECT value FROM json_each(?))
+  ORDER BY m.name, p.cid`
 
-/** Indexes made by CREATE INDEX; the automatic ones of UNIQUE / PRIMARY KEY are constraints. */
-async function readIndexes(conn: Connection, table: string, master: readonly MasterRow[]): Promise<IndexSnapshot[]> {
-  const list = await conn.query<{ name: string; unique: number; origin: string }>({
-    sql: 'SELECT name, "unique" AS "unique", origin FROM pragma_index_list(?)',
-    params: [table],
-  })
-  const indexes: IndexSnapshot[] = []
-  for (const index of list.filter((i) => i.origin === 'c')) {
-    const sql = master.find((r) => r.type === 'index' && r.name === index.name)?.sql ?? null
-    const parsed = sql ? parseCreateIndex(sql) : undefined
-    const info = await conn.query<{ seqno: number; name: string | null }>({
-      sql: 'SELECT seqno, name FROM pragma_index_info(?) ORDER BY seqno',
-      params: [index.name],
+/** The indexes made by CREATE INDEX (origin `c`) with their columns; automatic ones are constraints. */
+const INDEXES_SQL = `SELECT m.name AS tbl, il.name AS idx, il."unique" AS "unique", ii.seqno, ii.name AS col
+  FROM sqlite_master m JOIN pragma_index_list(m.name) il LEFT JOIN pragma_index_info(il.name) ii
+  WHERE m.type = 'table' AND m.name IN (SELECT value FROM json_each(?)) AND il.origin = 'c'
+  ORDER BY m.name, il.name, ii.seqno`
+
+/**
+ * `PRAGMA foreign_key_list`, with an omitted parent column resolved to the parent's primary-key
+ * column at the same position (`coalesce` only evaluates the subquery when `to` is NULL).
+ */
+const FOREIGN_KEYS_SQL = `SELECT m.name AS tbl, f.id, f."table" AS "table", f."from" AS "from",
+    coalesce(f."to", (SELECT k.name FROM pragma_table_info(f."table") k WHERE k.pk = f.seq + 1)) AS "to",
+    f.on_update, f.on_delete
+  FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f
+  WHERE m.type = 'table' AND m.name IN (SELECT value FROM json_each(?))
+  ORDER BY m.name, f.id, f.seq`
+
+/**
+ * The snapshots of `rows` (tables of `master`), keyed by exact name: a fixed number of queries
+ * whatever the number of tables, and each CREATE TABLE text parsed once.
+ */
+async function readTables(
+  conn: Connection,
+  rows: readonly MasterRow[],
+  master: readonly MasterRow[],
+): Promise<Map<string, TableSnapshot>> {
+  const out = new Map<string, TableSnapshot>()
+  if (rows.length === 0) return out
+  const params = [JSON.stringify(rows.map((r) => r.name))]
+  const columnRows = groupBy(await conn.query<ColumnRow>({ sql: COLUMNS_SQL, params }))
+  const indexRows = groupBy(await conn.query<IndexColumnRow>({ sql: INDEXES_SQL, params }))
+  const foreignKeyRows = groupBy(await conn.query<ForeignKeyRow & { tbl: string }>({ sql: FOREIGN_KEYS_SQL, params }))
+  const indexSql = new Map<string, string | null>()
+  for (const r of master) if (r.type === 'index' && !indexSql.has(r.name)) indexSql.set(r.name, r.sql)
+  for (const row of rows) {
+    const parsed = row.sql ? parseTable(row.sql) : undefined
+    const autoIncrement = new Set(
+      (parsed?.columns ?? []).filter((c) => c.constraints.some((k) => k.autoIncrement)).map((c) => lower(c.name)),
+    )
+    const columns: ColumnSnapshot[] = (columnRows.get(row.name) ?? [])
+      .filter((c) => c.hidden !== 1)
+      .map((c) => ({
+        name: c.name,
+        type: c.type,
+        nullable: c.notnull === 0,
+        default: c.dflt_value,
+        primaryKey: c.pk,
+        ...(autoIncrement.has(lower(c.name)) ? { autoIncrement: true } : {}),
+      }))
+    out.set(row.name, {
+      name: row.name,
+      columns,
+      indexes: indexesOf(indexRows.get(row.name) ?? [], indexSql),
+      constraints: constraintsOf(parsed, foreignKeyRows.get(row.name) ?? []),
+      sql: row.sql,
     })
-    const columns = info.map((c) => c.name ?? parsed?.columns[c.seqno] ?? '')
-    indexes.push({ name: index.name, columns, unique: index.unique === 1, where: parsed?.where ?? null, sql })
+  }
+  return out
+}
+
+/** Rows grouped by their `tbl`, in query order. */
+function groupBy<Row extends { readonly tbl: string }>(rows: readonly Row[]): Map<string, Row[]> {
+  const groups = new Map<string, Row[]>()
+  for (const r of rows) {
+    const group = groups.get(r.tbl)
+    if (group) group.push(r)
+    else groups.set(r.tbl, [r])
+  }
+  return groups
+}
+
+/** One table's CREATE INDEX indexes from its rows of INDEXES_SQL (one row per index column). */
+function indexesOf(rows: readonly IndexColumnRow[], indexSql: ReadonlyMap<string, string | null>): IndexSnapshot[] {
+  const byIndex = new Map<string, IndexColumnRow[]>()
+  for (const r of rows) {
+    const group = byIndex.get(r.idx)
+    if (group) group.push(r)
+    else byIndex.set(r.idx, [r])
+  }
+  const indexes: IndexSnapshot[] = []
+  for (const [name, info] of byIndex) {
+    const sql = indexSql.get(name) ?? null
+    const parsed = sql ? parseIndex(sql) : undefined
+    const columns = info.filter((c) => c.seqno !== null).map((c) => c.col ?? parsed?.columns[c.seqno!] ?? '')
+    indexes.push({ name, columns, unique: info[0]!.unique === 1, where: parsed?.where ?? null, sql })
   }
   return indexes.sort(byName)
 }
+
+/**
+ * Parses are pure functions of the text, so they are memoised (bounded): a table whose
+ * definition has not changed is not parsed again by the next introspection.
+ */
+const PARSE_CACHE_SIZE = 2048
+const tableParses = new Map<string, ParsedTable | undefined>()
+const indexParses = new Map<string, ParsedIndex | undefined>()
+
+function memo<T>(cache: Map<string, T>, sql: string, parse: (sql: string) => T): T {
+  if (cache.has(sql)) return cache.get(sql) as T
+  const parsed = parse(sql)
+  if (cache.size >= PARSE_CACHE_SIZE) cache.delete(cache.keys().next().value!)
+  cache.set(sql, parsed)
+  return parsed
+}
+
+const parseTable = (sql: string): ParsedTable | undefined => memo(tableParses, sql, parseCreateTable)
+const parseIndex = (sql: string): ParsedIndex | undefined => memo(indexParses, sql, parseCreateIndex)
 
 /**
  * Constraints from the CREATE TABLE text (named or not, column-level or table-level); foreign
