@@ -125,7 +125,6 @@ export class HistoryStore {
 
   /** Inside the migration's own transaction when the dialect has transactional DDL (STYLE 3.4). */
   async recordApplied(tx: Connection, entry: AppliedRevision): Promise<void> {
-    await tx.execute({ sql: `DELETE FROM ${this.#q('history')} WHERE revision = ?`, params: [entry.revision] })
     await tx.execute({
       sql: `INSERT INTO ${this.#q('history')} (revision, checksum, checksum_version, description, applied_at,
         applied_by, duration_ms, run_id, fingerprint, state, file) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -166,8 +165,12 @@ export class HistoryStore {
     return rows[0]?.schema_snapshot ?? null
   }
 
-  async setState(conn: Connection, revision: string, state: RevisionState): Promise<void> {
-    await conn.execute({ sql: `UPDATE ${this.#q('history')} SET state = ? WHERE revision = ?`, params: [state, revision] })
+  async setState(conn: Connection, revision: string, state: RevisionState, durationMs?: number): Promise<void> {
+    if (durationMs === undefined) {
+      await conn.execute({ sql: `UPDATE ${this.#q('history')} SET state = ? WHERE revision = ?`, params: [state, revision] })
+    } else {
+      await conn.execute({ sql: `UPDATE ${this.#q('history')} SET state = ?, duration_ms = ? WHERE revision = ?`, params: [state, durationMs, revision] })
+    }
   }
 
   /** Removes a revision's row outside a migration (repair of a missing file, stamp down). */

@@ -125,35 +125,30 @@ function isTransactional(migration: MigrationDef, dialect: Dialect): boolean {
 async function applyStep(migration: MigrationDef, direction: Direction, options: RunnerOptions, elapsed: () => number): Promise<number> {
   const { conn, dialect, history, runId, by } = options
   const base = { dialect, events: options.events, runId }
-  const finish = async (tx: Connection): Promise<void> => {
-    if (direction === 'up') {
-      await history.recordApplied(tx, {
-        revision: migration.revision, checksum: migration.file.checksum, checksumVersion: migration.file.checksumVersion,
-        description: migration.description, appliedAt: new Date().toISOString(), appliedBy: by, durationMs: elapsed(),
-        runId, fingerprint: null, state: 'applied', file: migration.file.relativePath,
-      })
-    } else {
-      await history.recordReverted(tx, migration.revision)
-    }
+  const finish = async (tx: Connection, markedDirty: boolean): Promise<void> => {
+    if (direction === 'down') await history.recordReverted(tx, migration.revision)
+    else if (markedDirty) await history.setState(tx, migration.revision, 'applied', elapsed())
+    else await history.recordApplied(tx, entry('applied'))
     await history.log(tx, {
       runId, revision: migration.revision, action: direction === 'up' ? 'apply' : 'revert', by,
       checksum: migration.file.checksum, durationMs: elapsed(),
     })
   }
+  const entry = (state: 'applied' | 'dirty') => ({
+    revision: migration.revision, checksum: migration.file.checksum, checksumVersion: migration.file.checksumVersion,
+    description: migration.description, appliedAt: new Date().toISOString(), appliedBy: by, durationMs: elapsed(),
+    runId, fingerprint: null, state, file: migration.file.relativePath,
+  })
   if (isTransactional(migration, dialect)) {
     return conn.transaction(async (tx) => {
       const execution = await executeMigration(migration, direction, { ...base, conn: tx })
-      await finish(tx)
+      await finish(tx, false)
       return execution.statements.length
     })
   }
   // Non-transactional: mark the revision dirty first, so an interruption is visible (STYLE 3.4).
   if (direction === 'up') {
-    await history.recordApplied(conn, {
-      revision: migration.revision, checksum: migration.file.checksum, checksumVersion: migration.file.checksumVersion,
-      description: migration.description, appliedAt: new Date().toISOString(), appliedBy: by, durationMs: 0,
-      runId, fingerprint: null, state: 'dirty', file: migration.file.relativePath,
-    })
+    await history.recordApplied(conn, entry('dirty'))
   } else {
     await history.setState(conn, migration.revision, 'dirty')
   }
@@ -165,7 +160,7 @@ async function applyStep(migration: MigrationDef, direction: Direction, options:
       ...(dialect.capabilities.transactionalDdl ? { perOp: <T>(fn: (c: Connection) => Promise<T>) => conn.transaction(fn) } : {}),
       onStatement: (s) => void committed.push(s),
     })
-    await finish(conn)
+    await finish(conn, direction === 'up')
     return execution.statements.length
   } catch (error) {
     if (committed.length === 0) {

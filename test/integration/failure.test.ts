@@ -96,4 +96,27 @@ describe('a failing migration', () => {
     expect(run.stderr).toContain('backfill source unavailable')
     expect(dumpUserData(join(dir, 'app.db'))).toBe(before)
   })
+
+  it('a non-transactional migration that fails midway is left dirty, listed, and refused until repair', () => {
+    const args = project(dir, {
+      ...GOOD,
+      '003_no_tx.sql': '-- strata:no-transaction\n-- strata:up\nCREATE TABLE audit (id INTEGER PRIMARY KEY);\nINSERT INTO missing_table VALUES (1);\n-- strata:down\nDROP TABLE audit;\n',
+    })
+    const run = strata(['up', ...args], dir)
+    expect(run.code).toBe(1)
+    expect(run.stderr).toContain('error[E_DIRTY]')
+    expect(run.stderr).toContain('CREATE TABLE audit')
+    const db = join(dir, 'app.db')
+    expect(rows(db, "SELECT name FROM sqlite_master WHERE name = 'audit'")).toEqual([{ name: 'audit' }])
+    const status = JSON.parse(strata(['status', '--json', ...args], dir).stdout) as { applied: Array<{ revision: string; state: string }> }
+    expect(status.applied.find((a) => a.revision === '003_no_tx')?.state).toBe('dirty')
+    const refused = strata(['up', ...args], dir)
+    expect(refused.code).toBe(3)
+    expect(refused.stderr).toContain('error[E_DIRTY]')
+    expect(strata(['repair', ...args], dir).code).toBe(2)
+    const repaired = strata(['repair', '--mark', 'reverted', ...args], dir)
+    expect(repaired.code).toBe(0)
+    expect(repaired.stderr).toContain('marked dirty 003_no_tx as reverted')
+    expect(rows(db, "SELECT revision FROM strata_history WHERE revision = '003_no_tx'")).toEqual([])
+  })
 })
