@@ -1,5 +1,5 @@
-import { readdirSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { readdirSync, realpathSync, statSync } from 'node:fs'
+import { join, relative, isAbsolute } from 'node:path'
 import { StrataError } from '../errors/index.js'
 
 export interface DiscoveredFile {
@@ -21,9 +21,12 @@ const DECLARATION = /\.d\.(ts|mts)$/
  */
 export function discoverMigrations(dir: string): DiscoveredFile[] {
   let names: string[]
+  let symlinks: Set<string>
   try {
     if (!statSync(dir).isDirectory()) throw new Error('not a directory')
-    names = readdirSync(dir)
+    const entries = readdirSync(dir, { withFileTypes: true })
+    names = entries.map((e) => e.name)
+    symlinks = new Set(entries.filter((e) => e.isSymbolicLink()).map((e) => e.name))
   } catch {
     throw new StrataError('E_CONFIG', `migrations directory ${dir} does not exist`, {
       hint: 'create it with `strata init`, or point --migrations / `migrations:` at the right folder',
@@ -34,6 +37,7 @@ export function discoverMigrations(dir: string): DiscoveredFile[] {
   for (const name of names.sort()) {
     if (name.startsWith('.') || name.startsWith('_')) continue
     const path = join(dir, name)
+    if (symlinks.has(name)) insideDirectory(dir, path)
     if (name.endsWith('.up.sql') || name.endsWith('.down.sql')) {
       const stem = name.replace(/\.(up|down)\.sql$/, '')
       const pair = pairs.get(stem) ?? {}
@@ -70,4 +74,21 @@ export function discoverMigrations(dir: string): DiscoveredFile[] {
     }
   }
   return files
+}
+
+/** Migration files are read only from inside the migrations directory (SPEC S16). */
+function insideDirectory(dir: string, path: string): void {
+  let target: string
+  try {
+    target = realpathSync(path)
+  } catch {
+    throw new StrataError('E_MIGRATION_FILE', `${path} is a broken symbolic link`, { file: path, hint: 'remove it or point it at a file in the migrations directory' })
+  }
+  const rel = relative(realpathSync(dir), target)
+  if (rel.startsWith('..') || isAbsolute(rel)) {
+    throw new StrataError('E_MIGRATION_FILE', `${path} links to ${target}, outside the migrations directory`, {
+      file: path,
+      hint: 'copy the migration into the migrations directory instead of linking to it',
+    })
+  }
 }

@@ -145,3 +145,21 @@ describe('init and new', () => {
     expect(columns(join(dir, 'app.db'), 'users')).toEqual(['id', 'email'])
   })
 })
+
+describe('migration files stay inside the migrations directory', () => {
+  it('refuses a symbolic link that points outside it', async () => {
+    const { symlinkSync } = await import('node:fs')
+    const { dir, cleanup } = tempDir()
+    try {
+      mkdirSync(join(dir, 'migrations'))
+      writeFileSync(join(dir, 'outside.sql'), '-- strata:up\nCREATE TABLE x (id INTEGER);\n')
+      symlinkSync(join(dir, 'outside.sql'), join(dir, 'migrations', '001_link.sql'))
+      const run = strata(['up', ...ARGS], dir)
+      expect(run.code).toBe(2)
+      expect(run.stderr).toContain('outside the migrations directory')
+      expect(existsSync(join(dir, 'app.db'))).toBe(false)
+    } finally {
+      cleanup()
+    }
+  })
+})
