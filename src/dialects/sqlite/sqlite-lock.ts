@@ -9,6 +9,8 @@ type Database = BetterSqlite3.Database
 
 /** A claim younger than this, by a process that does not hold the write lock, is mid-acquire. */
 const CLAIM_GRACE_MS = 5_000
+/** How long opening the lock file waits for a runner that is creating it at the same moment. */
+const SCHEMA_BUSY_MS = 5_000
 
 interface HolderRow {
   readonly token: string
@@ -131,7 +133,12 @@ export class SqliteLock implements MigrationLock {
         hint: 'the lock file lives beside the database; check that its folder is writable',
       }, { cause: error })
     }
-    ensureSchema(db)
+    try {
+      await ensureSchema(db)
+    } catch (error) {
+      db.close()
+      throw error
+    }
     return db
   }
 }
@@ -156,26 +163,36 @@ class SqliteLease implements LockLease {
   }
 }
 
-function ensureSchema(db: Database): void {
-  // WAL keeps the holder row readable while the holder keeps its write transaction open.
-  for (let attempt = 0; ; attempt++) {
-    try {
-      if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL')
-      db.exec(`CREATE TABLE IF NOT EXISTS strata_lock_holder (
-        token TEXT PRIMARY KEY, owner TEXT NOT NULL, pid INTEGER NOT NULL, host TEXT NOT NULL,
-        started_at TEXT NOT NULL, claimed_ms INTEGER NOT NULL, command TEXT)`)
-      return
-    } catch (error) {
-      // The table exists once any runner got here; a busy lock file only means someone holds it.
-      if (isBusy(error) && attempt < 50) {
-        const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'strata_lock_holder'").get()
-        if (exists) return
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20)
-        continue
+/**
+ * Puts the lock file in WAL mode and creates its table. Several runners may open a new lock
+ * file at the same moment, so this waits on SQLite's busy handler and retries while another
+ * process converts the file; it never mistakes a busy file for an error.
+ */
+async function ensureSchema(db: Database): Promise<void> {
+  db.pragma(`busy_timeout = ${SCHEMA_BUSY_MS}`)
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        // WAL keeps the holder row readable while the holder keeps its write transaction open.
+        if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL')
+        if (!hasHolderTable(db)) {
+          db.exec(`CREATE TABLE IF NOT EXISTS strata_lock_holder (
+            token TEXT PRIMARY KEY, owner TEXT NOT NULL, pid INTEGER NOT NULL, host TEXT NOT NULL,
+            started_at TEXT NOT NULL, claimed_ms INTEGER NOT NULL, command TEXT)`)
+        }
+        return
+      } catch (error) {
+        if (!isBusy(error) || attempt >= 100) throw error
+        await sleep(10 + Math.floor(Math.random() * 20))
       }
-      throw error
     }
+  } finally {
+    db.pragma('busy_timeout = 0')
   }
+}
+
+function hasHolderTable(db: Database): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'strata_lock_holder'").get() !== undefined
 }
 
 function tryBegin(db: Database): boolean {
