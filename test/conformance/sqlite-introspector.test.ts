@@ -115,4 +115,73 @@ describe('sqlite introspector', () => {
     expect(plain).toEqual((await snapshot(db.conn)).tables.find((t) => t.name === 'orgs'))
     expect(await sqliteDialect.inspectTables(db.conn, [])).toEqual(new Map())
   })
+
+  it('reads a 300-table schema in one pass: each table as when it is inspected alone, or introspected with its parent only', async () => {
+    // Tables of six shapes, all referencing `root`; the facts of all tables come back from one
+    // query, so a mix-up between tables would show as a difference from the one-table results.
+    const shapes = [
+      (n: string) => [
+        `CREATE TABLE t_${n} (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL DEFAULT 'x', parent INT REFERENCES root ON DELETE CASCADE)`,
+        `CREATE INDEX t_${n}_name ON t_${n} (name)`,
+      ],
+      (n: string) => [
+        `CREATE TABLE "T_${n}" (a TEXT, b INT, c REAL CHECK (c > 0), CONSTRAINT pk_${n} PRIMARY KEY (a, b), CONSTRAINT uq_${n} UNIQUE (c),
+           CONSTRAINT fk_${n} FOREIGN KEY (b) REFERENCES root (id) ON UPDATE SET NULL)`,
+      ],
+      (n: string) => [
+        `CREATE TABLE t_${n} (k TEXT PRIMARY KEY, v INT, doubled INT AS (v * 2) STORED, r INT, FOREIGN KEY (r) REFERENCES root) WITHOUT ROWID`,
+        `CREATE UNIQUE INDEX t_${n}_v ON t_${n} (v) WHERE v IS NOT NULL`,
+        `CREATE INDEX t_${n}_expr ON t_${n} (lower(k), v DESC)`,
+      ],
+      (n: string) => [`CREATE TABLE [odd "${n}"] (x, y BLOB)`],
+      (n: string) => [
+        `CREATE TABLE t_${n} (id INTEGER PRIMARY KEY, rid INT, rcode TEXT, UNIQUE (rid, rcode),
+           CONSTRAINT fk_${n} FOREIGN KEY (rid, rcode) REFERENCES root (id, code) ON DELETE SET DEFAULT)`,
+      ],
+      (n: string) => [
+        `CREATE TABLE t_${n} (id INTEGER PRIMARY KEY, body TEXT COLLATE NOCASE UNIQUE ON CONFLICT REPLACE,
+           n INT NOT NULL CONSTRAINT n_pos_${n} CHECK (n >= 0) DEFAULT 0, other INT REFERENCES root (code))`,
+        `CREATE INDEX t_${n}_n ON t_${n} (n) WHERE n > 10`,
+      ],
+    ]
+    const root = 'CREATE TABLE root (id INTEGER PRIMARY KEY, code TEXT UNIQUE)'
+    const tables = Array.from({ length: 300 }, (_, i) => {
+      const n = String(i).padStart(3, '0')
+      const statements = shapes[i % shapes.length]!(n)
+      return { name: /^CREATE TABLE ("?)(\w+)\1 /.exec(statements[0]!)?.[2] ?? `odd "${n}"`, statements }
+    })
+    await exec(db.conn, 'BEGIN', root, ...tables.flatMap((t) => t.statements), 'COMMIT')
+
+    const schema = await snapshot(db.conn)
+    expect(schema.tables).toHaveLength(301)
+    const full = (name: string) => schema.tables.find((t) => t.name === name)
+    const sample = [0, 1, 2, 3, 4, 5, 150, 151, 152, 153, 154, 155, 298, 299].map((i) => tables[i]!)
+    for (const table of sample) {
+      expect(full(table.name), table.name).toBeDefined()
+      const alone = (await sqliteDialect.inspectTables(db.conn, [table.name])).get(table.name)
+      const { dependents: _, ...plain } = alone as SqliteTableSnapshot
+      expect(plain, table.name).toEqual(full(table.name))
+      const other = await openTemp()
+      try {
+        await exec(other.conn, root, ...table.statements)
+        expect((await snapshot(other.conn)).tables.find((t) => t.name === table.name), table.name).toEqual(full(table.name))
+      } finally {
+        await other.cleanup()
+      }
+    }
+    // Several names at once: keyed by the name asked for, any case, repeats and absent ones allowed.
+    const many = await sqliteDialect.inspectTables(db.conn, ['T_004', 't_002', 'missing', 't_002', 'ROOT', 'odd "153"'])
+    expect([...many.keys()]).toEqual(['T_004', 't_002', 'ROOT', 'odd "153"'])
+    for (const [asked, table] of many) {
+      const { dependents: _, ...plain } = table as SqliteTableSnapshot
+      expect(plain, asked).toEqual(full(table.name))
+    }
+    expect(full('t_002')?.indexes.map((i) => [i.name, i.columns, i.where])).toEqual([
+      ['t_002_expr', ['lower(k)', 'v'], null],
+      ['t_002_v', ['v'], 'v IS NOT NULL'],
+    ])
+    expect(full('t_000')?.constraints.find((c) => c.kind === 'foreignKey')).toEqual({
+      name: null, kind: 'foreignKey', columns: ['parent'], refTable: 'root', refColumns: ['id'], onDelete: 'CASCADE',
+    })
+  })
 })
