@@ -43,24 +43,6 @@ interface MasterRow {
   readonly sql: string | null
 }
 
-interface ColumnRow {
-  readonly tbl: string
-  readonly name: string
-  readonly type: string
-  readonly notnull: number
-  readonly dflt_value: string | null
-  readonly pk: number
-  readonly hidden: number
-}
-
-interface IndexColumnRow {
-  readonly tbl: string
-  readonly idx: string
-  readonly unique: number
-  readonly seqno: number | null
-  readonly col: string | null
-}
-
 interface ForeignKeyRow {
   readonly id: number
   readonly table: string
@@ -76,7 +58,8 @@ const lower = (name: string): string => name.toLowerCase()
 /**
  * The whole user schema (SPEC S4): every table, view and trigger except SQLite's own
  * (`sqlite_%`), virtual-table shadow tables, and names starting with `tablePrefix` (strata's
- * tables). Sorted by name, so equal schemas give equal snapshots.
+ * tables). Sorted by name, so equal schemas give equal snapshots. Three queries, whatever the
+ * number of tables.
  */
 export async function introspectSqlite(conn: Connection, tablePrefix: string): Promise<SchemaSnapshot> {
   const master = await readMaster(conn)
@@ -84,7 +67,7 @@ export async function introspectSqlite(conn: Connection, tablePrefix: string): P
   const own = (name: string): boolean => prefix !== '' && lower(name).startsWith(prefix)
   const shadow = await shadowTables(conn)
   const rows = master.filter((r) => r.type === 'table' && !own(r.name) && !shadow.has(lower(r.name)))
-  const tables = [...(await readTables(conn, rows, master)).values()]
+  const tables = await readTables(conn, rows, master)
   const views = master.filter((r) => r.type === 'view' && !own(r.name)).map((r) => ({ name: r.name, sql: r.sql ?? '' }))
   const triggers = master
     .filter((r) => r.type === 'trigger' && !own(r.name) && !own(r.tbl_name))
@@ -94,7 +77,7 @@ export async function introspectSqlite(conn: Connection, tablePrefix: string): P
 
 /**
  * The named tables as the compiler needs them (absent ones left out), keyed by the name asked
- * for, each with the dependents a rebuild must recreate.
+ * for, each with the dependents a rebuild must recreate. Two queries, whatever the names.
  */
 export async function inspectSqliteTables(
   conn: Connection,
@@ -103,21 +86,36 @@ export async function inspectSqliteTables(
   const result = new Map<string, SqliteTableSnapshot>()
   if (names.length === 0) return result
   const master = await readMaster(conn)
-  const tableRows = new Map<string, MasterRow>()
-  for (const r of master) if (r.type === 'table' && !tableRows.has(lower(r.name))) tableRows.set(lower(r.name), r)
-  const found = names.map((name) => [name, tableRows.get(lower(name))] as const)
-  const rows = [...new Set(found.map(([, row]) => row).filter((row) => row !== undefined))]
-  if (rows.length === 0) return result
+  // The first table of each lower-cased name, in creation order (names match case-insensitively).
+  const byLowerName = new Map<string, MasterRow>()
+  for (const r of master) if (r.type === 'table' && !byLowerName.has(lower(r.name))) byLowerName.set(lower(r.name), r)
+  const rows: MasterRow[] = []
+  for (const name of names) {
+    const row = byLowerName.get(lower(name))
+    if (row && !rows.includes(row)) rows.push(row)
+  }
   const tables = await readTables(conn, rows, master)
-  for (const [name, row] of found) {
-    if (row) result.set(name, { ...tables.get(row.name)!, dependents: dependentsOf(row.name, master) })
+  for (const name of names) {
+    const row = byLowerName.get(lower(name))
+    if (row) result.set(name, { ...tables[rows.indexOf(row)]!, dependents: dependentsOf(row.name, master) })
   }
   return result
 }
 
+/**
+ * `sqlite_master` in creation order, SQLite's own objects left out. Read as one JSON array:
+ * building a JavaScript object per row costs more than the query itself.
+ */
 async function readMaster(conn: Connection): Promise<MasterRow[]> {
-  const rows = await conn.query<MasterRow>({ sql: 'SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY rowid', params: [] })
-  return rows.filter((r) => !lower(r.name).startsWith('sqlite_'))
+  const [row] = await conn.query<{ rows: string }>({
+    sql: 'SELECT json_group_array(json_array(type, name, tbl_name, sql) ORDER BY rowid) AS rows FROM sqlite_master',
+    params: [],
+  })
+  const master: MasterRow[] = []
+  for (const r of JSON.parse(row?.rows ?? '[]') as Array<[string, string, string, string | null]>) {
+    if (!lower(r[1]).startsWith('sqlite_')) master.push({ type: r[0], name: r[1], tbl_name: r[2], sql: r[3] })
+  }
+  return master
 }
 
 async function shadowTables(conn: Connection): Promise<ReadonlySet<string>> {
@@ -128,111 +126,101 @@ async function shadowTables(conn: Connection): Promise<ReadonlySet<string>> {
   return new Set(rows.map((r) => lower(r.name)))
 }
 
-/*
- * Each query joins a pragma table-valued function to the tables of `sqlite_master` whose exact
- * names are in the JSON array bound as the one parameter, so one query reads one kind of fact
- * for every table asked for, and the SQL text is the same whatever the tables.
- */
-
-const COLUMNS_SQL = `SELECT m.name AS tbl, p.name, p.type, p."notnull" AS "notnull", p.dflt_value, p.pk, p.hidden
-  FROM sqlite_master m JOIN pragma_table_xinfo(m.name) p
-  WHERE m.type = 'table' AND m.name IN (SELECT value FROM json_each(?))
-  ORDER BY m.name, p.cid`
-
-/** The indexes made by CREATE INDEX (origin `c`) with their columns; automatic ones are constraints. */
-const INDEXES_SQL = `SELECT m.name AS tbl, il.name AS idx, il."unique" AS "unique", ii.seqno, ii.name AS col
-  FROM sqlite_master m JOIN pragma_index_list(m.name) il LEFT JOIN pragma_index_info(il.name) ii
-  WHERE m.type = 'table' AND m.name IN (SELECT value FROM json_each(?)) AND il.origin = 'c'
-  ORDER BY m.name, il.name, ii.seqno`
+/** `[table, name, type, notnull, dflt_value, pk]` of each column not hidden, in `cid` order. */
+type ColumnFact = readonly [number, string, string, number, string | null, number]
+/** `[table, index, unique, partial, seqno, column]` of each column of each CREATE INDEX index (origin `c`). */
+type IndexFact = readonly [number, string, number, number, number | null, string | null]
+/** `[table, id, parent, from, to, on_update, on_delete]` of each foreign key column. */
+type ForeignKeyFact = readonly [number, number, string, string, string | null, string, string]
 
 /**
- * `PRAGMA foreign_key_list`, with an omitted parent column resolved to the parent's primary-key
- * column at the same position (`coalesce` only evaluates the subquery when `to` is NULL).
+ * Everything the pragmas say about the tables whose names are in the JSON array bound as the
+ * one parameter (`table` in each fact is the position in that array). Each pragma is a
+ * table-valued function joined to the list, so the query is the same whatever the number of
+ * tables; each kind of fact comes back as one JSON text, far cheaper to read than a row object
+ * each. Automatic indexes (of UNIQUE / PRIMARY KEY) are left out: they are constraints. A foreign
+ * key's omitted parent column is the parent's primary-key column at the same position
+ * (`coalesce` evaluates that subquery only when `to` is NULL).
  */
-const FOREIGN_KEYS_SQL = `SELECT m.name AS tbl, f.id, f."table" AS "table", f."from" AS "from",
-    coalesce(f."to", (SELECT k.name FROM pragma_table_info(f."table") k WHERE k.pk = f.seq + 1)) AS "to",
-    f.on_update, f.on_delete
-  FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f
-  WHERE m.type = 'table' AND m.name IN (SELECT value FROM json_each(?))
-  ORDER BY m.name, f.id, f.seq`
+const FACTS_SQL = `WITH t(i, name) AS (SELECT key, value FROM json_each(?))
+SELECT
+  (SELECT json_group_array(json_array(t.i, p.name, p.type, p."notnull", p.dflt_value, p.pk) ORDER BY t.i, p.cid)
+     FROM t JOIN pragma_table_xinfo(t.name) p
+     WHERE p.hidden <> 1) AS columns,
+  (SELECT json_group_array(json_array(t.i, il.name, il."unique", il.partial, ii.seqno, ii.name) ORDER BY t.i, il.name, ii.seqno)
+     FROM t JOIN pragma_index_list(t.name) il LEFT JOIN pragma_index_info(il.name) ii
+     WHERE il.origin = 'c') AS indexes,
+  (SELECT json_group_array(json_array(t.i, f.id, f."table", f."from",
+       coalesce(f."to", (SELECT k.name FROM pragma_table_info(f."table") k WHERE k.pk = f.seq + 1)),
+       f.on_update, f.on_delete) ORDER BY t.i, f.id, f.seq)
+     FROM t JOIN pragma_foreign_key_list(t.name) f) AS foreign_keys`
 
 /**
- * The snapshots of `rows` (tables of `master`), keyed by exact name: a fixed number of queries
- * whatever the number of tables, and each CREATE TABLE text parsed once.
+ * The snapshots of `rows` (tables of `master`), in the same order: one query whatever the
+ * number of tables, and each CREATE TABLE / CREATE INDEX text parsed at most once.
  */
-async function readTables(
-  conn: Connection,
-  rows: readonly MasterRow[],
-  master: readonly MasterRow[],
-): Promise<Map<string, TableSnapshot>> {
-  const out = new Map<string, TableSnapshot>()
-  if (rows.length === 0) return out
-  const params = [JSON.stringify(rows.map((r) => r.name))]
-  const columnRows = groupBy(await conn.query<ColumnRow>({ sql: COLUMNS_SQL, params }))
-  const indexRows = groupBy(await conn.query<IndexColumnRow>({ sql: INDEXES_SQL, params }))
-  const foreignKeyRows = groupBy(await conn.query<ForeignKeyRow & { tbl: string }>({ sql: FOREIGN_KEYS_SQL, params }))
+async function readTables(conn: Connection, rows: readonly MasterRow[], master: readonly MasterRow[]): Promise<TableSnapshot[]> {
+  if (rows.length === 0) return []
+  const [facts] = await conn.query<{ columns: string; indexes: string; foreign_keys: string }>({
+    sql: FACTS_SQL,
+    params: [JSON.stringify(rows.map((r) => r.name))],
+  })
+  const columnFacts = JSON.parse(facts?.columns ?? '[]') as ColumnFact[]
+  const indexFacts = JSON.parse(facts?.indexes ?? '[]') as IndexFact[]
+  const foreignKeyFacts = JSON.parse(facts?.foreign_keys ?? '[]') as ForeignKeyFact[]
+  const parsed = rows.map((r) => (r.sql ? parseTable(r.sql) : undefined))
+
+  const columns = rows.map((): ColumnSnapshot[] => [])
+  const autoIncrement = parsed.map(autoIncrementColumns)
+  for (const f of columnFacts) {
+    const name = f[1]
+    const column = { name, type: f[2], nullable: f[3] === 0, default: f[4], primaryKey: f[5] }
+    columns[f[0]]!.push(autoIncrement[f[0]]?.has(lower(name)) ? { ...column, autoIncrement: true } : column)
+  }
+
+  const indexes = rows.map((): IndexSnapshot[] => [])
   const indexSql = new Map<string, string | null>()
   for (const r of master) if (r.type === 'index' && !indexSql.has(r.name)) indexSql.set(r.name, r.sql)
-  for (const row of rows) {
-    const parsed = row.sql ? parseTable(row.sql) : undefined
-    const autoIncrement = new Set(
-      (parsed?.columns ?? []).filter((c) => c.constraints.some((k) => k.autoIncrement)).map((c) => lower(c.name)),
-    )
-    const columns: ColumnSnapshot[] = (columnRows.get(row.name) ?? [])
-      .filter((c) => c.hidden !== 1)
-      .map((c) => ({
-        name: c.name,
-        type: c.type,
-        nullable: c.notnull === 0,
-        default: c.dflt_value,
-        primaryKey: c.pk,
-        ...(autoIncrement.has(lower(c.name)) ? { autoIncrement: true } : {}),
-      }))
-    out.set(row.name, {
-      name: row.name,
-      columns,
-      indexes: indexesOf(indexRows.get(row.name) ?? [], indexSql),
-      constraints: constraintsOf(parsed, foreignKeyRows.get(row.name) ?? []),
-      sql: row.sql,
-    })
-  }
-  return out
-}
-
-/** Rows grouped by their `tbl`, in query order. */
-function groupBy<Row extends { readonly tbl: string }>(rows: readonly Row[]): Map<string, Row[]> {
-  const groups = new Map<string, Row[]>()
-  for (const r of rows) {
-    const group = groups.get(r.tbl)
-    if (group) group.push(r)
-    else groups.set(r.tbl, [r])
-  }
-  return groups
-}
-
-/** One table's CREATE INDEX indexes from its rows of INDEXES_SQL (one row per index column). */
-function indexesOf(rows: readonly IndexColumnRow[], indexSql: ReadonlyMap<string, string | null>): IndexSnapshot[] {
-  const byIndex = new Map<string, IndexColumnRow[]>()
-  for (const r of rows) {
-    const group = byIndex.get(r.idx)
-    if (group) group.push(r)
-    else byIndex.set(r.idx, [r])
-  }
-  const indexes: IndexSnapshot[] = []
-  for (const [name, info] of byIndex) {
+  for (let at = 0; at < indexFacts.length; ) {
+    const [table, name, unique, partial] = indexFacts[at]!
     const sql = indexSql.get(name) ?? null
-    const parsed = sql ? parseIndex(sql) : undefined
-    const columns = info.filter((c) => c.seqno !== null).map((c) => c.col ?? parsed?.columns[c.seqno!] ?? '')
-    indexes.push({ name, columns, unique: info[0]!.unique === 1, where: parsed?.where ?? null, sql })
+    let end = at
+    while (end < indexFacts.length && indexFacts[end]![0] === table && indexFacts[end]![1] === name) end++
+    const group = indexFacts.slice(at, end)
+    at = end
+    // The text is read only for what the pragmas do not give: a WHERE, an expression's text.
+    const needsText = partial === 1 || group.some((f) => f[4] !== null && f[5] === null)
+    const index = sql && needsText ? parseIndex(sql) : undefined
+    const indexColumns: string[] = []
+    for (const f of group) if (f[4] !== null) indexColumns.push(f[5] ?? index?.columns[f[4]] ?? '')
+    indexes[table]!.push({ name, columns: indexColumns, unique: unique === 1, where: index?.where ?? null, sql })
   }
-  return indexes.sort(byName)
+
+  const foreignKeys = rows.map((): ForeignKeyRow[] => [])
+  for (const f of foreignKeyFacts) {
+    foreignKeys[f[0]]!.push({ id: f[1], table: f[2], from: f[3], to: f[4], on_update: f[5], on_delete: f[6] })
+  }
+
+  return rows.map((r, i) => ({
+    name: r.name,
+    columns: columns[i]!,
+    indexes: indexes[i]!.sort(byName),
+    constraints: constraintsOf(parsed[i], foreignKeys[i]!),
+    sql: r.sql,
+  }))
+}
+
+/** Lower-cased names of the AUTOINCREMENT columns, or undefined when there are none. */
+function autoIncrementColumns(parsed: ParsedTable | undefined): ReadonlySet<string> | undefined {
+  const names = (parsed?.columns ?? []).filter((c) => c.constraints.some((k) => k.autoIncrement)).map((c) => lower(c.name))
+  return names.length > 0 ? new Set(names) : undefined
 }
 
 /**
- * Parses are pure functions of the text, so they are memoised (bounded): a table whose
- * definition has not changed is not parsed again by the next introspection.
+ * Parses are pure functions of the text, so they are memoised (bounded, oldest out first): the
+ * runner inspects the same tables before op after op, then introspects the whole schema.
  */
-const PARSE_CACHE_SIZE = 2048
+const PARSE_CACHE_SIZE = 1024
 const tableParses = new Map<string, ParsedTable | undefined>()
 const indexParses = new Map<string, ParsedIndex | undefined>()
 
@@ -274,26 +262,27 @@ function constraintsOf(parsed: ParsedTable | undefined, foreignKeys: readonly Fo
   for (const c of parsed?.constraints ?? []) {
     if (c.kind === 'foreignKey') out.push(foreignKey(c.name, c.columns, c.reference))
     else if (c.kind === 'check') out.push({ name: c.name, kind: 'check', columns: [], expression: c.expression ?? '' })
-    else out.push({ name: c.name, kind: c.kind, columns: c.columns })
+    else out.push({ name: c.name, kind: c.kind, columns: [...c.columns] }) // a copy: parses are memoised
   }
   for (const g of groups) out.push(fkSnapshot(null, g.from, g.table, g.to.map((c) => c ?? ''), g.onDelete, g.onUpdate))
-  return out.sort(compareConstraints)
+  return sortConstraints(out)
 }
 
 interface ForeignKeyGroup {
   readonly table: string
   readonly from: string[]
   readonly to: Array<string | null>
-  readonly onDelete?: string
-  readonly onUpdate?: string
+  readonly onDelete: string | undefined
+  readonly onUpdate: string | undefined
 }
 
 function groupForeignKeys(rows: readonly ForeignKeyRow[]): ForeignKeyGroup[] {
+  if (rows.length === 0) return []
   const groups = new Map<number, ForeignKeyGroup>()
   for (const r of rows) {
     let group = groups.get(r.id)
     if (!group) {
-      group = { table: r.table, from: [], to: [], ...action('onDelete', r.on_delete), ...action('onUpdate', r.on_update) }
+      group = { table: r.table, from: [], to: [], onDelete: action(r.on_delete), onUpdate: action(r.on_update) }
       groups.set(r.id, group)
     }
     group.from.push(r.from)
@@ -303,8 +292,9 @@ function groupForeignKeys(rows: readonly ForeignKeyRow[]): ForeignKeyGroup[] {
   return [...groups.entries()].sort((a, b) => b[0] - a[0]).map(([, g]) => g)
 }
 
-function action(key: 'onDelete' | 'onUpdate', value: string): Partial<Record<'onDelete' | 'onUpdate', string>> {
-  return value && value.toUpperCase() !== 'NO ACTION' ? { [key]: value.toUpperCase() } : {}
+/** A foreign key action as the snapshot shows it: upper case, undefined for none / NO ACTION. */
+function action(value: string): string | undefined {
+  return value && value.toUpperCase() !== 'NO ACTION' ? value.toUpperCase() : undefined
 }
 
 function fkSnapshot(
@@ -315,26 +305,27 @@ function fkSnapshot(
   onDelete: string | undefined,
   onUpdate: string | undefined,
 ): ConstraintSnapshot {
-  return {
-    name,
-    kind: 'foreignKey',
-    columns: [...columns],
-    refTable,
-    refColumns: [...refColumns],
-    ...(onDelete && onDelete !== 'NO ACTION' ? { onDelete } : {}),
-    ...(onUpdate && onUpdate !== 'NO ACTION' ? { onUpdate } : {}),
-  }
+  // Optional keys set one by one, not spread in: this runs for every foreign key of every table.
+  const snapshot: Mutable<ConstraintSnapshot> = { name, kind: 'foreignKey', columns: [...columns], refTable, refColumns: [...refColumns] }
+  if (onDelete && onDelete !== 'NO ACTION') snapshot.onDelete = onDelete
+  if (onUpdate && onUpdate !== 'NO ACTION') snapshot.onUpdate = onUpdate
+  return snapshot
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
 function sameNames(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((name, i) => lower(name) === lower(b[i]!))
 }
 
-function compareConstraints(a: ConstraintSnapshot, b: ConstraintSnapshot): number {
+/** Sorted by name (unnamed last), kind, columns, expression; each sort key built once. */
+function sortConstraints(constraints: ConstraintSnapshot[]): ConstraintSnapshot[] {
+  if (constraints.length < 2) return constraints
   const key = (c: ConstraintSnapshot): string => `${c.name ?? '\uffff'}\u0000${c.kind}\u0000${c.columns.join(',')}\u0000${c.expression ?? ''}`
-  const x = key(a)
-  const y = key(b)
-  return x < y ? -1 : x > y ? 1 : 0
+  return constraints
+    .map((c) => ({ key: key(c), c }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map(({ c }) => c)
 }
 
 /** The table's triggers, and the views and triggers elsewhere that name it (transitively via views). */
