@@ -73,7 +73,7 @@ function cliMs(args, cwd) {
 {
   const dir = join(work, 'apply')
   const statements = writeMigrations(join(dir, 'migrations'), 500)
-  const rounds = 3
+  const rounds = 5
   const plain = []
   const ours = []
   for (let r = 0; r < rounds; r++) {

@@ -40,6 +40,9 @@ export async function openSqlite(url: DatabaseUrl): Promise<Connection> {
     db = new Driver(path, { timeout: BUSY_TIMEOUT_MS })
     // Reading the schema proves the file is a database (a text file opens fine and fails here).
     db.prepare('SELECT count(*) FROM sqlite_master').get()
+    // This connection is strata's own: foreign keys stay off for its whole life, so no table
+    // rebuild ever cascades, and every transaction checks them before commit instead (SPEC S3).
+    db.pragma('foreign_keys = OFF')
   } catch (error) {
     db?.close()
     throw new StrataError('E_CONNECT', `cannot open SQLite database \`${path}\`: ${messageOf(error)}`, {
@@ -50,6 +53,9 @@ export async function openSqlite(url: DatabaseUrl): Promise<Connection> {
   return new SqliteConnection(db)
 }
 
+/** Prepared statements kept per connection: strata's own bound statements repeat every migration. */
+const STATEMENT_CACHE_SIZE = 32
+
 /**
  * A better-sqlite3 database as a strata `Connection`. Statements are prepared one at a time
  * (the loader has split the files); errors from better-sqlite3 propagate unchanged.
@@ -57,6 +63,7 @@ export async function openSqlite(url: DatabaseUrl): Promise<Connection> {
 export class SqliteConnection implements Connection {
   readonly dialect = 'sqlite' as const
   readonly #db: Database
+  readonly #statements = new Map<string, BetterSqlite3.Statement>()
   /** Open transaction levels on this connection: 0 none, 1 BEGIN, 2+ savepoints. */
   #depth = 0
 
@@ -64,8 +71,23 @@ export class SqliteConnection implements Connection {
     this.#db = db
   }
 
+  /**
+   * Statements with parameters (strata's history and log writes, bound user DML) are cached;
+   * SQLite re-prepares a cached statement by itself when the schema changes under it.
+   */
+  #prepare(stmt: Statement): BetterSqlite3.Statement {
+    if (stmt.params.length === 0) return this.#db.prepare(stmt.sql)
+    let prepared = this.#statements.get(stmt.sql)
+    if (!prepared) {
+      prepared = this.#db.prepare(stmt.sql)
+      if (this.#statements.size >= STATEMENT_CACHE_SIZE) this.#statements.delete(this.#statements.keys().next().value!)
+      this.#statements.set(stmt.sql, prepared)
+    }
+    return prepared
+  }
+
   async execute(stmt: Statement): Promise<{ readonly rowsAffected: number }> {
-    const prepared = this.#db.prepare(stmt.sql)
+    const prepared = this.#prepare(stmt)
     const params = bindable(stmt.params)
     if (prepared.reader) {
       const rows = prepared.all(...params)
@@ -75,7 +97,7 @@ export class SqliteConnection implements Connection {
   }
 
   async query<Row = Record<string, unknown>>(stmt: Statement): Promise<Row[]> {
-    const prepared = this.#db.prepare(stmt.sql)
+    const prepared = this.#prepare(stmt)
     const params = bindable(stmt.params)
     if (prepared.reader) return prepared.all(...params) as Row[]
     prepared.run(...params)
@@ -83,34 +105,29 @@ export class SqliteConnection implements Connection {
   }
 
   /**
-   * The outermost level (SPEC S3): note `foreign_keys` and switch it off (the pragma is a no-op
-   * inside a transaction, so this comes before BEGIN), BEGIN IMMEDIATE (take the write lock
-   * now rather than fail half-way), run `fn`, then `PRAGMA foreign_key_check`: any violation
-   * rolls back and throws E_MIGRATION_FAILED naming it; else COMMIT. `foreign_keys` is always
-   * restored. Nested levels are savepoints.
+   * The outermost level (SPEC S3): foreign keys are off on this connection (see `openSqlite`),
+   * BEGIN IMMEDIATE (take the write lock now rather than fail half-way), run `fn`, then
+   * `PRAGMA foreign_key_check`: any violation rolls back and throws E_MIGRATION_FAILED naming
+   * it; else COMMIT. Nested levels are savepoints.
    */
   async transaction<T>(fn: (tx: Connection) => Promise<T>): Promise<T> {
     if (this.#depth > 0 || this.#db.inTransaction) return this.#savepoint(fn)
     const db = this.#db
-    const foreignKeys = db.pragma('foreign_keys', { simple: true }) === 1
-    if (foreignKeys) db.pragma('foreign_keys = OFF')
+    // A user migration may have switched them on; they must be off before BEGIN to matter.
+    if (db.pragma('foreign_keys', { simple: true }) === 1) db.pragma('foreign_keys = OFF')
+    db.exec('BEGIN IMMEDIATE')
+    this.#depth = 1
     try {
-      db.exec('BEGIN IMMEDIATE')
-      this.#depth = 1
-      try {
-        const result = await fn(this)
-        const violations = db.prepare('PRAGMA foreign_key_check').all() as ForeignKeyViolation[]
-        if (violations.length > 0) throw foreignKeyError(violations)
-        db.exec('COMMIT')
-        return result
-      } catch (error) {
-        if (db.inTransaction) db.exec('ROLLBACK')
-        throw error
-      } finally {
-        this.#depth = 0
-      }
+      const result = await fn(this)
+      const violations = db.prepare('PRAGMA foreign_key_check').all() as ForeignKeyViolation[]
+      if (violations.length > 0) throw foreignKeyError(violations)
+      db.exec('COMMIT')
+      return result
+    } catch (error) {
+      if (db.inTransaction) db.exec('ROLLBACK')
+      throw error
     } finally {
-      if (foreignKeys) db.pragma('foreign_keys = ON')
+      this.#depth = 0
     }
   }
 
