@@ -40,9 +40,6 @@ export async function openSqlite(url: DatabaseUrl): Promise<Connection> {
     db = new Driver(path, { timeout: BUSY_TIMEOUT_MS })
     // Reading the schema proves the file is a database (a text file opens fine and fails here).
     db.prepare('SELECT count(*) FROM sqlite_master').get()
-    // This connection is strata's own: foreign keys stay off for its whole life, so no table
-    // rebuild ever cascades, and every transaction checks them before commit instead (SPEC S3).
-    db.pragma('foreign_keys = OFF')
   } catch (error) {
     db?.close()
     throw new StrataError('E_CONNECT', `cannot open SQLite database \`${path}\`: ${messageOf(error)}`, {
@@ -66,6 +63,12 @@ export class SqliteConnection implements Connection {
   readonly #statements = new Map<string, BetterSqlite3.Statement>()
   /** Open transaction levels on this connection: 0 none, 1 BEGIN, 2+ savepoints. */
   #depth = 0
+  /**
+   * Foreign keys were on before a transaction switched them off. They are switched back on
+   * before the next statement outside a transaction rather than after each COMMIT: changing the
+   * pragma expires every prepared statement, and migrations run back to back.
+   */
+  #restoreForeignKeys = false
 
   constructor(db: Database) {
     this.#db = db
@@ -86,7 +89,15 @@ export class SqliteConnection implements Connection {
     return prepared
   }
 
+  #outsideTransaction(): void {
+    if (this.#restoreForeignKeys && this.#depth === 0 && !this.#db.inTransaction) {
+      this.#db.pragma('foreign_keys = ON')
+      this.#restoreForeignKeys = false
+    }
+  }
+
   async execute(stmt: Statement): Promise<{ readonly rowsAffected: number }> {
+    this.#outsideTransaction()
     const prepared = this.#prepare(stmt)
     const params = bindable(stmt.params)
     if (prepared.reader) {
@@ -97,6 +108,7 @@ export class SqliteConnection implements Connection {
   }
 
   async query<Row = Record<string, unknown>>(stmt: Statement): Promise<Row[]> {
+    this.#outsideTransaction()
     const prepared = this.#prepare(stmt)
     const params = bindable(stmt.params)
     if (prepared.reader) return prepared.all(...params) as Row[]
@@ -105,16 +117,19 @@ export class SqliteConnection implements Connection {
   }
 
   /**
-   * The outermost level (SPEC S3): foreign keys are off on this connection (see `openSqlite`),
-   * BEGIN IMMEDIATE (take the write lock now rather than fail half-way), run `fn`, then
-   * `PRAGMA foreign_key_check`: any violation rolls back and throws E_MIGRATION_FAILED naming
-   * it; else COMMIT. Nested levels are savepoints.
+   * The outermost level (SPEC S3): note `foreign_keys` and switch it off (the pragma is a no-op
+   * inside a transaction, so this comes before BEGIN), BEGIN IMMEDIATE (take the write lock
+   * now rather than fail half-way), run `fn`, then `PRAGMA foreign_key_check`: any violation
+   * rolls back and throws E_MIGRATION_FAILED naming it; else COMMIT. `foreign_keys` is
+   * restored before the next statement outside a transaction. Nested levels are savepoints.
    */
   async transaction<T>(fn: (tx: Connection) => Promise<T>): Promise<T> {
     if (this.#depth > 0 || this.#db.inTransaction) return this.#savepoint(fn)
     const db = this.#db
-    // A user migration may have switched them on; they must be off before BEGIN to matter.
-    if (db.pragma('foreign_keys', { simple: true }) === 1) db.pragma('foreign_keys = OFF')
+    if (db.pragma('foreign_keys', { simple: true }) === 1) {
+      db.pragma('foreign_keys = OFF')
+      this.#restoreForeignKeys = true
+    }
     db.exec('BEGIN IMMEDIATE')
     this.#depth = 1
     try {
