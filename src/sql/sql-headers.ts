@@ -50,16 +50,7 @@ export function applyHeader(
   seen: Set<string>,
 ): void {
   const { name, value } = directive
-  const fail = (problem: string, hint: string): StrataError =>
-    new StrataError(
-      'E_MIGRATION_FILE',
-      `${file}:${directive.line}: \`${directiveLabel(directive)}\` ${problem}`,
-      {
-        file,
-        line: directive.line,
-        hint,
-      },
-    )
+  const fail = (problem: string, hint: string): StrataError => directiveError(directive, file, problem, hint)
   const single =
     name === 'revision' ||
     name === 'down-revision' ||
@@ -125,16 +116,7 @@ export function applyHeader(
 
 /** The rule ids of a `-- strata:lint-ignore RULE, …` line (checked even where it stays in the SQL). */
 export function parseLintIgnore(directive: SqlDirective, file: string): string[] {
-  const fail = (problem: string, hint: string): StrataError =>
-    new StrataError(
-      'E_MIGRATION_FILE',
-      `${file}:${directive.line}: \`${directiveLabel(directive)}\` ${problem}`,
-      {
-        file,
-        line: directive.line,
-        hint,
-      },
-    )
+  const fail = (problem: string, hint: string): StrataError => directiveError(directive, file, problem, hint)
   if (directive.value === '')
     throw fail(
       'needs a value',
@@ -185,4 +167,13 @@ function parseDownRevision(value: string, fail: Fail): string[] | null {
 
 function addAll(target: string[], items: readonly string[]): void {
   for (const item of items) if (!target.includes(item)) target.push(item)
+}
+
+/** E_MIGRATION_FILE about one directive line, naming the file, the line and the directive. */
+function directiveError(directive: SqlDirective, file: string, problem: string, hint: string): StrataError {
+  return new StrataError('E_MIGRATION_FILE', `${file}:${directive.line}: \`${directiveLabel(directive)}\` ${problem}`, {
+    file,
+    line: directive.line,
+    hint,
+  })
 }

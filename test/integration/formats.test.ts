@@ -1,20 +1,14 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { strata, tempDir } from '../support/cli.js'
+import { URL_ARGS, strata, tempDir, useProject } from '../support/cli.js'
 import { columns, indexes, rows } from '../support/sqlite.js'
 
-const ARGS = ['--url', 'sqlite:app.db', '--migrations', 'migrations']
+const ARGS = URL_ARGS
 
 describe('migration file formats', () => {
-  let dir: string
-  let cleanup: () => void
-  beforeEach(() => {
-    ;({ dir, cleanup } = tempDir())
-    mkdirSync(join(dir, 'migrations'))
-  })
-  afterEach(() => cleanup())
-  const write = (name: string, text: string): void => writeFileSync(join(dir, 'migrations', name), text)
+  const project = useProject()
+  const write = project.write
 
   it('TypeScript, sectioned SQL, dbmate SQL and SQL pairs apply and revert together', () => {
     write('001_events.ts', `import { migration } from 'strata-migrate'
@@ -58,10 +52,10 @@ export default migration({
   },
 })
 `)
-    const up = strata(['up', ...ARGS], dir)
+    const up = strata(['up', ...ARGS], project.dir)
     expect(up.stderr).not.toContain('error[')
     expect(up.code).toBe(0)
-    const db = join(dir, 'app.db')
+    const db = join(project.dir, 'app.db')
     expect(rows(db, 'SELECT name FROM venues')).toEqual([{ name: 'ARENA' }])
     expect(columns(db, 'events')).toEqual(['id', 'name', 'venue_id'])
     expect(indexes(db, 'events')).toEqual(['idx_events_venue'])
@@ -71,42 +65,42 @@ export default migration({
     expect(history[0]!.description).toBe('events table')
     expect(history[1]!.description).toBe('Venues')
 
-    const down = strata(['down', '-2', ...ARGS], dir)
+    const down = strata(['down', '-2', ...ARGS], project.dir)
     expect(down.code).toBe(0)
     expect(columns(db, 'venues')).toEqual(['id', 'name'])
     expect(indexes(db, 'venues')).toEqual([])
     expect(indexes(db, 'events')).toEqual([])
-    expect(strata(['down', 'base', ...ARGS], dir).code).toBe(0)
+    expect(strata(['down', 'base', ...ARGS], project.dir).code).toBe(0)
     expect(rows(db, "SELECT name FROM sqlite_master WHERE name NOT LIKE 'strata_%' AND name NOT LIKE 'sqlite_%'")).toEqual([])
   })
 
   it('a migration whose up holds only comments is applied and recorded', () => {
     write('001_noop.sql', '-- strata:up\n-- nothing yet\n-- strata:down\n')
-    expect(strata(['up', ...ARGS], dir).code).toBe(0)
-    expect(rows(join(dir, 'app.db'), 'SELECT revision FROM strata_history')).toEqual([{ revision: '001_noop' }])
+    expect(strata(['up', ...ARGS], project.dir).code).toBe(0)
+    expect(rows(join(project.dir, 'app.db'), 'SELECT revision FROM strata_history')).toEqual([{ revision: '001_noop' }])
   })
 
   it('a malformed file exits 2 naming it, and nothing is touched', () => {
     write('001_ok.sql', '-- strata:up\nCREATE TABLE ok (id INTEGER);\n')
     write('002_bad.sql', 'CREATE TABLE before_marker (id INTEGER);\n-- strata:up\nSELECT 1;\n')
-    const run = strata(['up', ...ARGS], dir)
+    const run = strata(['up', ...ARGS], project.dir)
     expect(run.code).toBe(2)
     expect(run.stderr).toContain('error[E_MIGRATION_FILE]')
     expect(run.stderr).toContain('002_bad.sql')
-    expect(existsSync(join(dir, 'app.db'))).toBe(false)
+    expect(existsSync(join(project.dir, 'app.db'))).toBe(false)
   })
 
   it('a TypeScript syntax error exits 2 naming the file', () => {
     write('001_broken.ts', 'export default { async up(op) { op.createTable( }\n')
-    const run = strata(['up', ...ARGS], dir)
+    const run = strata(['up', ...ARGS], project.dir)
     expect(run.code).toBe(2)
     expect(run.stderr).toContain('001_broken.ts')
-    expect(existsSync(join(dir, 'app.db'))).toBe(false)
+    expect(existsSync(join(project.dir, 'app.db'))).toBe(false)
   })
 
   it('change() with an irreversible op is refused when the file loads', () => {
     write('001_bad_change.ts', "export default { async change(op) { op.dropColumn('t', 'c') } }\n")
-    const run = strata(['status', ...ARGS], dir)
+    const run = strata(['status', ...ARGS], project.dir)
     expect(run.code).toBe(2)
     expect(run.stderr).toContain('001_bad_change')
     expect(run.stderr).toContain('irreversible')

@@ -1,8 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process'
-import { cpSync, mkdtempSync, rmSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { afterEach, beforeEach } from 'vitest'
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)))
 export const CLI = join(ROOT, 'dist', 'cli.js')
@@ -46,4 +47,25 @@ export function copyExample(name: string): { dir: string; cleanup(): void } {
   const temp = tempDir()
   cpSync(join(ROOT, 'examples', name), temp.dir, { recursive: true, filter: (src) => !/\.(db|db-wal|db-shm|strata-lock)$/.test(src) })
   return temp
+}
+
+/** Flags that run a command on `app.db` and `migrations/` in the working directory, without a config. */
+export const URL_ARGS: readonly string[] = ['--url', 'sqlite:app.db', '--migrations', 'migrations']
+
+/** A fresh temp project for each test of the enclosing describe: `dir` with an empty `migrations/`. */
+export function useProject(): { readonly dir: string; write(name: string, text: string): void } {
+  let temp: { dir: string; cleanup(): void } | undefined
+  beforeEach(() => {
+    temp = tempDir()
+    mkdirSync(join(temp.dir, 'migrations'))
+  })
+  afterEach(() => temp?.cleanup())
+  return {
+    get dir() {
+      return temp!.dir
+    },
+    write(name, text) {
+      writeFileSync(join(temp!.dir, 'migrations', name), text)
+    },
+  }
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config/load-config.js'
-import { StrataError } from '../../src/errors/index.js'
+import { errorOf } from '../support/errors.js'
 
 function configFile(text: string): { dir: string; file: string } {
   const dir = mkdtempSync(join(tmpdir(), 'strata-config-'))
@@ -12,15 +12,6 @@ function configFile(text: string): { dir: string; file: string } {
   return { dir, file }
 }
 
-function error(fn: () => unknown): StrataError {
-  try {
-    fn()
-  } catch (e) {
-    if (e instanceof StrataError) return e
-    throw e
-  }
-  throw new Error('expected an error')
-}
 
 describe('loadConfig', () => {
   it('resolves relative paths from the config folder and fills policy defaults', () => {
@@ -41,7 +32,7 @@ describe('loadConfig', () => {
     expect(loadConfig({ config: file, environ: {} }).environment).toBe('staging')
     expect(loadConfig({ config: file, environ: { STRATA_ENV: 'production' } }).policy.onFailure).toBe('stop')
     expect(loadConfig({ config: file, env: 'staging', environ: { STRATA_ENV: 'production' } }).environment).toBe('staging')
-    const unknown = error(() => loadConfig({ config: file, env: 'prod', environ: {} }))
+    const unknown = errorOf(() => loadConfig({ config: file, env: 'prod', environ: {} }))
     expect(unknown.code).toBe('E_CONFIG')
     expect(unknown.hint).toContain('did you mean `production`?')
   })
@@ -50,7 +41,7 @@ describe('loadConfig', () => {
     const { file } = configFile('environments:\n  development: { url: "sqlite:d.db" }\n  production: { url: "${DB_URL}" }\n')
     expect(loadConfig({ config: file, environ: {} }).environment).toBe('development')
     expect(loadConfig({ config: file, env: 'production', environ: { DB_URL: 'sqlite:/tmp/p.db' } }).url.path).toBe('/tmp/p.db')
-    const missing = error(() => loadConfig({ config: file, env: 'production', environ: {} }))
+    const missing = errorOf(() => loadConfig({ config: file, env: 'production', environ: {} }))
     expect(missing.message).toContain('${DB_URL}')
     expect(missing.exitCode).toBe(2)
   })
@@ -64,16 +55,16 @@ describe('loadConfig', () => {
 
   it('refuses unknown keys at any depth, naming the closest known key', () => {
     const nested = configFile('environments:\n  development:\n    url: "sqlite:d.db"\n    policy: { require_backups: true }\n')
-    const e = error(() => loadConfig({ config: nested.file, environ: {} }))
+    const e = errorOf(() => loadConfig({ config: nested.file, environ: {} }))
     expect(e.message).toContain('environments.development.policy.require_backups')
     expect(e.hint).toBe('did you mean `require_backup`?')
     const bad = configFile('environments:\n  development: { url: "sqlite:d.db", policy: { on_failure: explode } }\n')
-    expect(error(() => loadConfig({ config: bad.file, environ: {} })).message).toContain('on_failure')
+    expect(errorOf(() => loadConfig({ config: bad.file, environ: {} })).message).toContain('on_failure')
   })
 
   it('reports YAML syntax errors with their line', () => {
     const { file } = configFile('environments:\n  development: { url: "sqlite:d.db"\n')
-    const e = error(() => loadConfig({ config: file, environ: {} }))
+    const e = errorOf(() => loadConfig({ config: file, environ: {} }))
     expect(e.code).toBe('E_CONFIG')
     expect(e.details.line).toBeGreaterThan(0)
   })
@@ -84,13 +75,13 @@ describe('loadConfig', () => {
     expect(config.file).toBeNull()
     expect(config.url.path).toBe(join(dir, 'app.db'))
     expect(config.migrationsDir).toBe(join(dir, 'migrations'))
-    expect(error(() => loadConfig({ cwd: dir, environ: {} })).hint).toContain('--url')
-    expect(error(() => loadConfig({ cwd: dir, url: 'app.db', env: 'production', environ: {} })).code).toBe('E_CONFIG')
+    expect(errorOf(() => loadConfig({ cwd: dir, environ: {} })).hint).toContain('--url')
+    expect(errorOf(() => loadConfig({ cwd: dir, url: 'app.db', env: 'production', environ: {} })).code).toBe('E_CONFIG')
   })
 
   it('masks credentials in URLs it shows', () => {
     const dir = mkdtempSync(join(tmpdir(), 'strata-noconfig-'))
-    const e = error(() => loadConfig({ cwd: dir, url: 'oracle://admin:hunter2@db/x', environ: {} }))
+    const e = errorOf(() => loadConfig({ cwd: dir, url: 'oracle://admin:hunter2@db/x', environ: {} }))
     expect(e.message).not.toContain('hunter2')
     expect(e.message).toContain('admin:****@db')
   })

@@ -1,35 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { StrataError } from '../../src/errors/index.js'
-import { buildGraph, type RevisionNode } from '../../src/graph/index.js'
+import { buildGraph } from '../../src/graph/index.js'
+import { errorOf } from '../support/errors.js'
+import { applied, node } from '../support/graph.js'
 
 // Upgrade and downgrade paths (SPEC S2, Alembic's rules and its tests for #377, #789, #843, #1373).
 
-function node(
-  revision: string,
-  downRevisions: readonly string[] = [],
-  extra: Partial<RevisionNode> = {},
-): RevisionNode {
-  return {
-    revision,
-    downRevisions,
-    dependsOn: [],
-    branchLabels: [],
-    file: `migrations/${revision}.ts`,
-    ...extra,
-  }
-}
 
-function errorOf(action: () => unknown): StrataError {
-  try {
-    action()
-  } catch (error) {
-    expect(error).toBeInstanceOf(StrataError)
-    return error as StrataError
-  }
-  throw new Error('expected a StrataError, nothing was thrown')
-}
 
-const applied = (...revisions: string[]): ReadonlySet<string> => new Set(revisions)
 
 describe('linear chain', () => {
   const graph = buildGraph([

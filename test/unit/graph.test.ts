@@ -1,33 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { StrataError } from '../../src/errors/index.js'
-import { buildGraph, type RevisionNode } from '../../src/graph/index.js'
+import { buildGraph } from '../../src/graph/index.js'
+import { errorOf } from '../support/errors.js'
+import { node } from '../support/graph.js'
 
 // Building and validating the revision graph; heads, bases, order, lookups.
 
-function node(
-  revision: string,
-  downRevisions: readonly string[] = [],
-  extra: Partial<RevisionNode> = {},
-): RevisionNode {
-  return {
-    revision,
-    downRevisions,
-    dependsOn: [],
-    branchLabels: [],
-    file: `migrations/${revision}.ts`,
-    ...extra,
-  }
-}
 
-function errorOf(action: () => unknown): StrataError {
-  try {
-    action()
-  } catch (error) {
-    expect(error).toBeInstanceOf(StrataError)
-    return error as StrataError
-  }
-  throw new Error('expected a StrataError, nothing was thrown')
-}
 
 describe('buildGraph: shapes', () => {
   it('builds an empty graph', () => {
