@@ -17,6 +17,10 @@ export interface StrataOptions extends ConfigOptions {
 
 export interface RunOptions {
   readonly singleTransaction?: boolean
+  /** The operator confirmed up front (`--yes`), for environments whose policy sets `confirm`. */
+  readonly yes?: boolean
+  /** Asks the operator a yes/no question; without it a `confirm` policy refuses unless `yes`. */
+  readonly confirm?: (question: string) => Promise<boolean>
 }
 
 export interface HistoryReport {

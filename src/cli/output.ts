@@ -41,6 +41,8 @@ export function reportError(error: unknown, options: GlobalOptions): ExitCode {
   const statement = e.details['statement']
   if (typeof statement === 'string') out.info(`  statement: ${statement.trim().split('\n').join('\n             ')}`)
   out.info(`  hint: ${e.hint}`)
+  const state = (e.details['report'] as { state?: string } | undefined)?.state
+  if (state) out.info(`  database: ${STATE_TEXT[state] ?? state}`)
   if (options.debug) {
     let cause: unknown = e
     while (cause instanceof Error) {
@@ -49,6 +51,14 @@ export function reportError(error: unknown, options: GlobalOptions): ExitCode {
     }
   }
   return e.exitCode
+}
+
+/** What each run state means for the operator (SPEC S4: the output always says it). */
+const STATE_TEXT: Readonly<Record<string, string>> = {
+  'pre-run': 'as it was before this run (nothing this run did is left)',
+  partial: 'the migrations before the failing one stay applied (see `strata status`)',
+  dirty: 'a non-transactional migration is half-applied and marked dirty (see `strata status`)',
+  complete: 'every migration of the run applied',
 }
 
 function fileOf(e: StrataError): Record<string, unknown> {

@@ -16,6 +16,10 @@ export interface MigrateOptions extends LockOptions {
   readonly direction: Direction
   readonly target: string
   readonly singleTransaction?: boolean
+  /** `--yes`: the operator confirmed up front (policy `confirm`). */
+  readonly yes?: boolean
+  /** Asks the operator; absent when nobody can answer (no terminal). */
+  readonly confirm?: (question: string) => Promise<boolean>
 }
 
 export interface MigrateResult {
@@ -31,11 +35,8 @@ export interface MigrateResult {
  */
 export async function migrate(project: Project, options: MigrateOptions): Promise<MigrateResult> {
   const { policy } = project.config
-  if (policy.onFailure === 'restore') {
-    throw new StrataError('E_POLICY', '`on_failure: restore` needs verified backups, which this version of strata does not take yet', {
-      hint: 'use `on_failure: rollback` (the default) or `stop` in this environment\'s policy',
-    })
-  }
+  const unenforceable = unenforceableRule(project)
+  if (unenforceable) throw unenforceable
   return withLockedSession(project, options.direction, options, async (conn) => {
     const comparison = await compare(project, conn)
     const runId = newRunId()
@@ -52,6 +53,12 @@ export async function migrate(project: Project, options: MigrateOptions): Promis
       throw refusal
     }
     const plan = buildPlan(project.graph, project.migrations, comparison.appliedSet, options.direction, options.target)
+    const declined = await confirmation(project, plan, options)
+    if (declined) {
+      await start()
+      await project.history.finishRun(conn, runId, { status: 'refused', toRevisions: fromHeads, error: `${declined.code}: ${declined.message}` })
+      throw declined
+    }
     await start()
     project.events.emit('run:start', { runId, command: options.direction, environment: project.config.environment, steps: plan.steps.map((s) => ({ revision: s.revision, direction: s.direction })) })
     const started = performance.now()
@@ -79,6 +86,37 @@ export async function migrate(project: Project, options: MigrateOptions): Promis
       project.events.emit('run:done', { runId, status, durationMs: Math.round(performance.now() - started) })
       throw error
     }
+  })
+}
+
+/**
+ * Policy rules that need capabilities this version does not have yet (backups, change requests,
+ * rehearsals, maintenance windows) refuse the run rather than be silently ignored.
+ */
+function unenforceableRule(project: Project): StrataError | null {
+  const { policy, environment } = project.config
+  const rules: string[] = []
+  if (policy.requireBackup) rules.push('require_backup')
+  if (policy.requireChangeRequest) rules.push('require_change_request')
+  if (policy.requireRehearsal) rules.push('require_rehearsal')
+  if (policy.maintenanceWindow.length > 0) rules.push('maintenance_window')
+  if (policy.onFailure === 'restore') rules.push('on_failure: restore')
+  if (rules.length === 0) return null
+  return new StrataError('E_POLICY', `environment \`${environment}\` requires ${rules.join(', ')}, which this version of strata cannot enforce yet; refusing rather than running unguarded`, {
+    rules,
+    hint: 'run against an environment without these rules, or remove them from its policy if the environment does not need them',
+  })
+}
+
+/** `policy.confirm` (SPEC S9): ask on a terminal; without one and without --yes, refuse. */
+async function confirmation(project: Project, plan: Plan, options: MigrateOptions): Promise<StrataError | null> {
+  if (!project.config.policy.confirm || options.yes || plan.steps.length === 0) return null
+  const environment = project.config.environment
+  const question = `${plan.direction === 'up' ? 'Apply' : 'Revert'} ${plan.steps.length} migration(s) on environment ${environment} (${project.config.url.redacted})?`
+  if (options.confirm && (await options.confirm(question))) return null
+  return new StrataError('E_POLICY', `environment \`${environment}\` requires confirmation and ${options.confirm ? 'it was declined' : 'there is no terminal to ask on'}`, {
+    rule: 'confirm',
+    hint: 'answer yes on a terminal, or pass --yes',
   })
 }
 

@@ -127,4 +127,36 @@ describe('CLI contract', () => {
     const doc = JSON.parse(plan.stdout) as { steps: Array<{ revision: string; ops: string[] }> }
     expect(doc.steps).toEqual([expect.objectContaining({ revision: '001_a', ops: ['create table a', 'create index ia on a'] })])
   })
+
+  it('policy confirm: refused (exit 3) without a terminal or --yes, recorded; --yes runs', () => {
+    write('001_a.sql', sql('a', ''))
+    writeFileSync(join(project.dir, 'strata.yaml'), 'environments:\n  production:\n    url: "sqlite:app.db"\n    policy: { confirm: true }\n')
+    const refused = strata(['up'], project.dir)
+    expect(refused.code).toBe(3)
+    expect(refused.stderr).toContain('error[E_POLICY]')
+    expect(refused.stderr).toContain('--yes')
+    const db = join(project.dir, 'app.db')
+    expect(rows(db, "SELECT name FROM sqlite_master WHERE name = 't_a'")).toEqual([])
+    expect(rows(db, 'SELECT command, status FROM strata_runs')).toEqual([{ command: 'up', status: 'refused' }])
+    expect(strata(['up', '--yes'], project.dir).code).toBe(0)
+    expect(rows(db, "SELECT name FROM sqlite_master WHERE name = 't_a'")).toEqual([{ name: 't_a' }])
+  })
+
+  it('policy rules this version cannot enforce refuse the run (exit 3) instead of being ignored', () => {
+    write('001_a.sql', sql('a', ''))
+    writeFileSync(join(project.dir, 'strata.yaml'), 'environments:\n  production:\n    url: "sqlite:app.db"\n    policy: { require_backup: true }\n')
+    const run = strata(['up', '--yes'], project.dir)
+    expect(run.code).toBe(3)
+    expect(run.stderr).toContain('error[E_POLICY]')
+    expect(run.stderr).toContain('require_backup')
+    expect(existsSync(join(project.dir, 'app.db'))).toBe(false)
+  })
+
+  it('a failed run says which state the database is in', () => {
+    write('001_a.sql', sql('a', ''))
+    write('002_bad.sql', '-- strata:up\nSELECT * FROM nowhere;\n')
+    const run = strata(['up', ...ARGS], project.dir)
+    expect(run.code).toBe(1)
+    expect(run.stderr).toContain('database: as it was before this run')
+  })
 })

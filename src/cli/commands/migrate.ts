@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import type { RunOptions } from '../../api/strata.js'
 import type { MigrateResult } from '../../pipeline/migrate.js'
 import { StrataError } from '../../errors/index.js'
 import { globals, openStrata, unmarkTarget } from '../context.js'
@@ -13,7 +14,7 @@ export function registerMigrate(program: Command): void {
       const options = globals(command)
       const strata = await openStrata(options, true)
       announce(options, 'up', unmarkTarget(target) ?? 'heads', strata.config.url.redacted, strata.config.environment)
-      const result = await strata.up(unmarkTarget(target) ?? 'heads', { singleTransaction: local.singleTransaction ?? false })
+      const result = await strata.up(unmarkTarget(target) ?? 'heads', runOptions(options, local))
       finish(options, result)
     })
   program
@@ -26,9 +27,27 @@ export function registerMigrate(program: Command): void {
       if (!resolved) throw new StrataError('E_USAGE', '`down` needs a target', { hint: 'e.g. `strata down -1` or `strata down base`' })
       const strata = await openStrata(options, true)
       announce(options, 'down', resolved, strata.config.url.redacted, strata.config.environment)
-      const result = await strata.down(resolved, { singleTransaction: local.singleTransaction ?? false })
+      const result = await strata.down(resolved, runOptions(options, local))
       finish(options, result)
     })
+}
+
+function runOptions(options: GlobalOptions, local: { singleTransaction?: boolean }): RunOptions {
+  return {
+    singleTransaction: local.singleTransaction ?? false,
+    yes: options.yes ?? false,
+    ...(process.stdin.isTTY && process.stderr.isTTY ? { confirm: ask } : {}),
+  }
+}
+
+async function ask(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises')
+  const prompt = createInterface({ input: process.stdin, output: process.stderr })
+  try {
+    return /^y(es)?$/i.test((await prompt.question(`${question} [y/N] `)).trim())
+  } finally {
+    prompt.close()
+  }
 }
 
 function announce(options: GlobalOptions, direction: string, target: string, url: string, environment: string | null): void {
