@@ -7,7 +7,7 @@ import { renderOfflineSql } from '../plan/offline-sql.js'
 import { buildPlan } from '../plan/plan.js'
 import { repair, stamp, unlock, type RepairResult, type StampResult } from '../pipeline/admin.js'
 import { migrate, type MigrateResult } from '../pipeline/migrate.js'
-import { connect, loadProject, type Project } from '../pipeline/session.js'
+import { loadProject, readOnly, type Project } from '../pipeline/session.js'
 import { compare, computeStatus, type StatusReport } from '../pipeline/status.js'
 
 export interface StrataOptions extends ConfigOptions {
@@ -73,40 +73,27 @@ export class Strata {
 
   async status(): Promise<StatusReport> {
     const project = await this.project()
-    const conn = await connect(project)
-    try {
-      return await computeStatus(project, conn)
-    } finally {
-      await conn.close()
-    }
+    return readOnly(project, (conn) => computeStatus(project, conn))
   }
 
   async history(): Promise<HistoryReport> {
     const project = await this.project()
-    const conn = await connect(project)
-    try {
-      return {
-        applied: await project.history.applied(conn),
-        log: await project.history.logEntries(conn),
-        runs: await project.history.runs(conn),
-      }
-    } finally {
-      await conn.close()
-    }
+    return readOnly(project, async (conn) => ({
+      applied: await project.history.applied(conn),
+      log: await project.history.logEntries(conn),
+      runs: await project.history.runs(conn),
+    }))
   }
 
   /** What `up` (default) or `down` to `target` would do, read from the live history. */
   async plan(target?: string, options: { direction?: 'up' | 'down' } = {}): Promise<PlanView> {
     const project = await this.project()
     const direction = options.direction ?? 'up'
-    const conn = await connect(project)
-    try {
+    return readOnly(project, async (conn) => {
       const { appliedSet } = await compare(project, conn)
       const plan = buildPlan(project.graph, project.migrations, appliedSet, direction, target ?? defaultTarget(direction))
-      return await describePlan(plan, project.dialect.name)
-    } finally {
-      await conn.close()
-    }
+      return describePlan(plan, project.dialect.name)
+    })
   }
 
   /** The SQL of a plan without connecting to the configured database (`plan --sql`). */

@@ -27,7 +27,7 @@ export async function openStrata(options: GlobalOptions, withProgress = false): 
     ...(options.migrations ? { migrations: options.migrations } : {}),
     ...(lockTimeoutSeconds !== undefined ? { lockTimeoutSeconds } : {}),
   })
-  if (withProgress) attachProgress(strata, options.progress ?? (options.json ? 'json' : process.stderr.isTTY ? 'bar' : 'plain'))
+  if (withProgress) attachProgress(strata, options.progress ?? (process.stderr.isTTY ? 'bar' : 'plain'))
   return strata
 }
 

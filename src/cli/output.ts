@@ -13,6 +13,13 @@ export interface GlobalOptions {
   readonly lockTimeout?: string
 }
 
+/** With `--progress json`, stderr carries NDJSON only: human lines become `log` events (SPEC S8). */
+let ndjsonStderr = false
+
+export function useNdjsonStderr(on: boolean): void {
+  ndjsonStderr = on
+}
+
 /** Human text and progress go to stderr; stdout carries only results (and exactly one JSON document with --json). */
 export const out = {
   json(value: unknown): void {
@@ -21,8 +28,13 @@ export const out = {
   text(line: string): void {
     process.stdout.write(`${redact(line)}\n`)
   },
-  info(line: string): void {
-    process.stderr.write(`${redact(line)}\n`)
+  info(line: string, level: 'info' | 'warn' | 'error' = 'info'): void {
+    if (ndjsonStderr) out.event({ type: 'log', level, message: redact(line) })
+    else process.stderr.write(`${redact(line)}\n`)
+  },
+  /** One NDJSON event on stderr. */
+  event(payload: Record<string, unknown>): void {
+    process.stderr.write(`${JSON.stringify({ ...payload, at: new Date().toISOString() }, jsonReplacer)}\n`)
   },
 }
 
@@ -37,12 +49,14 @@ export function reportError(error: unknown, options: GlobalOptions): ExitCode {
     out.json({ ok: false, error: { code: e.code, message: redact(e.message), hint: e.hint, ...fileOf(e) }, ...reportOf(e) })
   }
   const where = e.details.file ? ` (${e.details.file}${e.details.line ? `:${e.details.line}` : ''})` : ''
-  out.info(`error[${e.code}]: ${e.message}${e.message.includes(String(e.details.file ?? '\u0000')) ? '' : where}`)
+  const lines = [`error[${e.code}]: ${e.message}${e.message.includes(String(e.details.file ?? '\u0000')) ? '' : where}`]
   const statement = e.details['statement']
-  if (typeof statement === 'string') out.info(`  statement: ${statement.trim().split('\n').join('\n             ')}`)
-  out.info(`  hint: ${e.hint}`)
-  const state = (e.details['report'] as { state?: string } | undefined)?.state
-  if (state) out.info(`  database: ${STATE_TEXT[state] ?? state}`)
+  if (typeof statement === 'string') lines.push(`  statement: ${statement.trim().split('\n').join('\n             ')}`)
+  lines.push(`  hint: ${e.hint}`)
+  const report = e.details['report'] as { state?: string; rollback?: { ok: boolean; error?: string } | null } | undefined
+  if (report?.rollback && !report.rollback.ok) lines.push(`  rollback failed: ${report.rollback.error ?? 'unknown error'}`)
+  if (report?.state) lines.push(`  database: ${STATE_TEXT[report.state] ?? report.state}`)
+  out.info(lines.join('\n'), 'error')
   if (options.debug) {
     let cause: unknown = e
     while (cause instanceof Error) {

@@ -7,7 +7,8 @@ import { registerPlan } from './commands/plan.js'
 import { registerMigrate } from './commands/migrate.js'
 import { registerAdmin } from './commands/admin.js'
 import { RELATIVE_MARK } from './context.js'
-import { reportError, type GlobalOptions } from './output.js'
+import { reportError, useNdjsonStderr, type GlobalOptions } from './output.js'
+import { StrataError } from '../errors/index.js'
 
 const VERSION = '0.1.0'
 
@@ -26,7 +27,7 @@ export function buildProgram(): Command {
     .option('--lock-timeout <seconds>', 'wait this long for another runner (default 60)')
     .showHelpAfterError('(run `strata --help` for usage)')
     .exitOverride()
-    .configureOutput({ writeErr: (text) => process.stderr.write(text) })
+    .configureOutput({ writeErr: (text) => process.stderr.write(text), outputError: () => {} })
   for (const register of [registerInit, registerNew, registerStatus, registerHistory, registerPlan, registerMigrate, registerAdmin]) {
     register(program)
   }
@@ -37,14 +38,18 @@ export function buildProgram(): Command {
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram()
   const args = argv.map((arg, i) => (i > 0 && /^[+-]\d+$/.test(arg) ? `${RELATIVE_MARK}${arg}` : arg))
+  // Flags are read before parsing too, so a usage error is reported in the requested format.
+  const early: GlobalOptions = { json: args.includes('--json'), debug: args.includes('--debug') }
+  useNdjsonStderr(args.includes('--progress=json') || args.some((a, i) => a === '--progress' && args[i + 1] === 'json'))
   try {
     await program.parseAsync(['node', 'strata', ...args])
     return Number(process.exitCode ?? 0)
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) return 0
-      return 2
+      const message = error.message.replace(/^error: /, '')
+      return reportError(new StrataError('E_USAGE', message, { hint: 'run `strata --help` (or `strata COMMAND --help`) for usage' }), early)
     }
-    return reportError(error, program.opts() as GlobalOptions)
+    return reportError(error, { ...early, ...(program.opts() as GlobalOptions) })
   }
 }

@@ -8,7 +8,7 @@ import { out } from './output.js'
  */
 export function attachProgress(strata: Strata, mode: 'bar' | 'plain' | 'json'): void {
   if (mode === 'json') {
-    const emit = (type: string) => (payload: object) => process.stderr.write(`${JSON.stringify({ type, at: new Date().toISOString(), ...payload })}\n`)
+    const emit = (type: string) => (payload: object) => out.event({ type, ...payload })
     for (const type of ['run:start', 'migration:start', 'migration:done', 'migration:failed', 'rollback:start', 'rollback:done', 'lock:wait', 'run:done', 'log'] as const) {
       strata.on(type, emit(type))
     }

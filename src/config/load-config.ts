@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { parseDocument } from 'yaml'
-import type { ZodError } from 'zod/v3'
+import type { ZodError, ZodIssue } from 'zod/v3'
 import type { DatabaseUrl } from '../dialects/dialect.js'
 import { parseDatabaseUrl } from '../dialects/url.js'
 import { StrataError } from '../errors/index.js'
@@ -35,7 +35,8 @@ export interface ResolvedConfig {
 }
 
 export interface ConfigOptions {
-  readonly config?: string
+  /** A config file path, or the config itself as an object (the API, SPEC S14). */
+  readonly config?: string | ConfigFile
   readonly env?: string
   readonly url?: string
   readonly migrations?: string
@@ -47,24 +48,29 @@ export interface ConfigOptions {
 export function loadConfig(options: ConfigOptions = {}): ResolvedConfig {
   const cwd = options.cwd ?? process.cwd()
   const environ = options.environ ?? process.env
-  const file = findConfigFile(options.config, cwd)
-  const raw = file ? readConfigFile(file) : {}
+  const inline = typeof options.config === 'object' && options.config !== null ? validateConfig(options.config, '(config object)') : undefined
+  const file = inline ? null : findConfigFile(options.config as string | undefined, cwd)
+  const raw = inline ?? (file ? readConfigFile(file) : {})
   const baseDir = file ? dirname(file) : cwd
+  const hasConfig = inline !== undefined || file !== null
+  const shown = file ?? '(config object)'
 
   const names = Object.keys(raw.environments ?? {})
   const requested = options.env ?? (environ['STRATA_ENV'] || undefined)
-  if (!file && options.env) {
+  if (!hasConfig && options.env) {
     throw new StrataError('E_CONFIG', `--env ${options.env} needs a config file with environments`, {
       hint: 'run `strata init` to write strata.yaml, or pass --config PATH',
     })
   }
-  const environment = file ? pickEnvironment(raw, names, requested, file) : null
+  const environment = hasConfig ? pickEnvironment(raw, names, requested, shown) : null
   const envConfig = environment ? raw.environments?.[environment] : undefined
 
-  const urlText = options.url ?? (environ['STRATA_DATABASE_URL'] || undefined) ?? (envConfig ? expand(envConfig.url, environ, `environments.${environment}.url`, file) : undefined)
+  // --url and STRATA_DATABASE_URL are given where strata runs, so relative paths resolve from there.
+  const override = options.url ?? (environ['STRATA_DATABASE_URL'] || undefined)
+  const urlText = override ?? (envConfig ? expand(envConfig.url, environ, `environments.${environment}.url`, file) : undefined)
   if (!urlText) {
-    throw new StrataError('E_CONFIG', file ? `environment \`${environment}\` has no database URL` : 'no database given: there is no strata.yaml here and no --url', {
-      hint: file ? `set environments.${environment}.url in ${file}` : 'pass --url sqlite:app.db (or set STRATA_DATABASE_URL), or run `strata init`',
+    throw new StrataError('E_CONFIG', hasConfig ? `environment \`${environment}\` has no database URL` : 'no database given: there is no strata.yaml here and no --url', {
+      hint: hasConfig ? `set environments.${environment}.url in ${shown}` : 'pass --url sqlite:app.db (or set STRATA_DATABASE_URL), or run `strata init`',
     })
   }
   const policy = envConfig?.policy ? expandPolicy(envConfig.policy, environ, environment!, file) : {}
@@ -74,7 +80,7 @@ export function loadConfig(options: ConfigOptions = {}): ResolvedConfig {
     migrationsDir: options.migrations ? resolve(cwd, options.migrations) : resolve(baseDir, raw.migrations ?? 'migrations'),
     tablePrefix: raw.table_prefix ?? 'strata_',
     environment,
-    url: parseDatabaseUrl(urlText, options.url ? cwd : baseDir),
+    url: parseDatabaseUrl(urlText, override ? cwd : baseDir),
     policy: resolvePolicy(policy),
     raw,
   }
@@ -104,14 +110,38 @@ export function readConfigFile(file: string): ConfigFile {
       hint: 'fix the YAML syntax at the line shown',
     })
   }
-  const value: unknown = doc.toJS() ?? {}
+  return validateConfig(doc.toJS() ?? {}, file)
+}
+
+/** Validates a config value (from a file or the API); `source` names it in errors. */
+export function validateConfig(value: unknown, source: string): ConfigFile {
   const parsed = configSchema.safeParse(value)
-  if (!parsed.success) throw configError(parsed.error, file)
+  if (!parsed.success) throw configError(parsed.error, source)
   return parsed.data
 }
 
+/**
+ * The issue to report: an unknown key before anything else (it is usually the typo behind the
+ * others), looking inside union branches, whose own message ("Invalid input") names nothing.
+ */
+function mostTelling(issues: readonly ZodIssue[]): ZodIssue {
+  const flat: ZodIssue[] = []
+  const visit = (list: readonly ZodIssue[]): void => {
+    for (const issue of list) {
+      if (issue.code === 'invalid_union') {
+        // The branch with the fewest problems is the one the user meant.
+        const branches = [...issue.unionErrors].sort((a, b) => a.issues.length - b.issues.length)
+        if (branches[0]) visit(branches[0].issues)
+        else flat.push(issue)
+      } else flat.push(issue)
+    }
+  }
+  visit(issues)
+  return flat.find((i) => i.code === 'unrecognized_keys') ?? flat[0] ?? issues[0]!
+}
+
 function configError(error: ZodError, file: string): StrataError {
-  const issue = error.issues[0]!
+  const issue = mostTelling(error.issues)
   const where = issue.path.join('.') || '(top level)'
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0]!
@@ -129,8 +159,8 @@ function configError(error: ZodError, file: string): StrataError {
 function pickEnvironment(raw: ConfigFile, names: readonly string[], requested: string | undefined, file: string): string {
   const choice = requested ?? raw.environment ?? (names.includes('development') ? 'development' : names.length === 1 ? names[0] : undefined)
   if (!choice) {
-    throw new StrataError('E_CONFIG', `${file} defines no environments to choose from`, {
-      hint: 'add an `environments:` block, or set `environment:` / --env',
+    throw new StrataError('E_CONFIG', names.length === 0 ? `${file} defines no environments` : `no environment selected in ${file} (it defines ${names.join(', ')})`, {
+      hint: names.length === 0 ? 'add an `environments:` block with at least one `url`' : 'set `environment:` in the config, STRATA_ENV, or pass --env NAME',
     })
   }
   if (!names.includes(choice)) {

@@ -60,6 +60,14 @@ export interface Connection {
   close(): Promise<void>
 }
 
+export interface ConnectOptions {
+  /**
+   * False for read-only commands (`status`, `history`, `plan`): a database that does not exist
+   * yet is not created; an empty stand-in answers instead (nothing applied, everything pending).
+   */
+  readonly create?: boolean
+}
+
 /** Compile-time facts about the live schema, filled by the runner before compiling an op. */
 export interface CompileContext {
   /** The current definition of a table, when the dialect asked for it in `tablesToInspect`. */
@@ -100,7 +108,7 @@ export interface Dialect {
   readonly compiler: OpCompiler
   quoteIdentifier(name: string): string
   /** Opens a session; lazily imports the client library. Throws E_CONNECT with a hint. */
-  connect(url: DatabaseUrl): Promise<Connection>
+  connect(url: DatabaseUrl, options?: ConnectOptions): Promise<Connection>
   /** The whole user schema (strata's own tables excluded). */
   introspect(conn: Connection, tablePrefix: string): Promise<SchemaSnapshot>
   /**
@@ -118,4 +126,12 @@ export interface Dialect {
   /** Tables whose live definition the compiler needs to compile `op` (SQLite rebuilds). */
   tablesToInspect(op: Operation): readonly string[]
   lock(url: DatabaseUrl): MigrationLock
+  /**
+   * Statements a printed script (`plan --sql`) puts around each transaction the runner opens
+   * (each transactional migration; each op of a non-transactional one), standing for what
+   * `Connection.transaction` does itself. SQLite: `begin` = `PRAGMA foreign_keys = OFF;`,
+   * `BEGIN;` and `commit` = `PRAGMA foreign_key_check;`, `COMMIT;`, `PRAGMA foreign_keys = ON;`.
+   * Absent: plain `BEGIN;` / `COMMIT;`.
+   */
+  readonly scriptFraming?: { readonly begin: readonly string[]; readonly commit: readonly string[] }
 }

@@ -19,7 +19,7 @@ const SCHEMES: Readonly<Record<string, DialectName>> = {
 export function parseDatabaseUrl(raw: string, baseDir: string = process.cwd()): DatabaseUrl {
   const text = raw.trim()
   if (text === '') throw badUrl(raw, 'the database URL is empty')
-  if (/\.(db|sqlite3?)$/i.test(text) && !/^[a-z][a-z0-9+.-]*:\/\//i.test(text) && !text.startsWith('sqlite:')) {
+  if (/\.(db|sqlite3?)$/i.test(text) && !/^[a-z][a-z0-9+.-]*:/i.test(text)) {
     return sqliteUrl(raw, text, baseDir)
   }
   const match = /^([a-z][a-z0-9+.-]*):(.*)$/i.exec(text)

@@ -30,7 +30,7 @@ export interface LogEntry {
   readonly detail?: string | null
 }
 
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'refused' | 'rolled-back'
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'refused' | 'rolled-back' | 'interrupted'
 
 export interface RunRow {
   readonly runId: string
@@ -221,6 +221,20 @@ export class HistoryStore {
         outcome.backupId ?? null, new Date().toISOString(), runId,
       ],
     })
+  }
+
+  /**
+   * Closes run rows left `running` by a process that died (kill -9, power loss). Called under
+   * the migration lock, so no live run can own such a row. Returns the run ids closed.
+   */
+  async closeInterrupted(conn: Connection): Promise<string[]> {
+    const rows = await conn.query<{ run_id: string }>({ sql: `SELECT run_id FROM ${this.#q('runs')} WHERE status = 'running'`, params: [] })
+    if (rows.length === 0) return []
+    await conn.execute({
+      sql: `UPDATE ${this.#q('runs')} SET status = 'interrupted', finished_at = ?, error = ? WHERE status = 'running'`,
+      params: [new Date().toISOString(), 'the process running it ended without finishing (killed or crashed)'],
+    })
+    return rows.map((r) => r.run_id)
   }
 
   async runs(conn: Connection): Promise<RunRow[]> {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { relative } from 'node:path'
 import type { DialectName } from '../dialects/dialect.js'
 import { StrataError } from '../errors/index.js'
+import { closest } from '../util/text.js'
 import type { MigrationOptions } from '../migration.js'
 import type { OpBuilder } from '../ops/op-builder.js'
 import { parseSqlMigration, parseSqlPair } from '../sql/index.js'
@@ -12,6 +13,9 @@ import { loadMigrationModule } from './load-module.js'
 import type { MigrationDef, MigrationFile, SqlStatementText } from './migration.js'
 
 const REVISION_ID = /^[A-Za-z0-9_.-]+$/
+
+/** The keys a migration module's default export may have (SPEC S2). */
+const MODULE_KEYS: readonly string[] = ['revision', 'downRevision', 'description', 'dependsOn', 'branchLabels', 'transactional', 'up', 'down', 'change']
 
 /** A migration before its default parent is known (absent `downRevision` = previous file). */
 interface Loaded extends Omit<MigrationDef, 'downRevisions'> {
@@ -62,6 +66,18 @@ async function fromModule(dir: string, file: DiscoveredFile, shown: string, dial
   const options: MigrationOptions = await loadMigrationModule(file.path, shown)
   const fail = (message: string, hint: string): never => {
     throw new StrataError('E_MIGRATION_FILE', `migration ${shown}: ${message}`, { file: file.path, hint })
+  }
+  for (const key of Object.keys(options)) {
+    if (!MODULE_KEYS.includes(key)) {
+      const suggestion = closest(key, MODULE_KEYS)
+      fail(`unknown option \`${key}\``, suggestion ? `did you mean \`${suggestion}\`?` : `the options are ${MODULE_KEYS.join(', ')}`)
+    }
+  }
+  if (options.transactional !== undefined && typeof options.transactional !== 'boolean') {
+    fail('`transactional` must be true or false', 'write transactional: false for a migration that cannot run in a transaction')
+  }
+  for (const key of ['revision', 'description'] as const) {
+    if (options[key] !== undefined && typeof options[key] !== 'string') fail(`\`${key}\` must be a string`, `write ${key}: '…'`)
   }
   const { up, down, change } = options
   if (change !== undefined && (up !== undefined || down !== undefined)) {

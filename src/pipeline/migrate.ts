@@ -151,6 +151,11 @@ export async function withLockedSession<T>(project: Project, command: string, op
       onWait: (holder) => project.events.emit('lock:wait', { holder }),
     })
     conn = await connect(project)
+    if (await project.history.exists(conn)) {
+      for (const id of await project.history.closeInterrupted(conn)) {
+        project.events.emit('log', { level: 'warn', message: `run ${id} was interrupted (its process ended without finishing); marked interrupted` })
+      }
+    }
     return await fn(conn)
   } finally {
     await conn?.close().catch(() => {})

@@ -1,7 +1,7 @@
 import { hostname, userInfo } from 'node:os'
 import { randomBytes } from 'node:crypto'
 import type { ResolvedConfig } from '../config/load-config.js'
-import type { Connection, Dialect } from '../dialects/dialect.js'
+import type { ConnectOptions, Connection, Dialect } from '../dialects/dialect.js'
 import { loadDialect } from '../dialects/registry.js'
 import { StrataError, isStrataError } from '../errors/index.js'
 import type { StrataEmitter } from '../events/events.js'
@@ -42,9 +42,9 @@ export async function loadProject(config: ResolvedConfig, events: StrataEmitter)
 }
 
 /** Opens a session on the configured database; unreachable databases become E_CONNECT. */
-export async function connect(project: Project): Promise<Connection> {
+export async function connect(project: Project, options: ConnectOptions = {}): Promise<Connection> {
   try {
-    return await project.dialect.connect(project.config.url)
+    return await project.dialect.connect(project.config.url, options)
   } catch (error) {
     if (isStrataError(error)) throw error
     throw new StrataError('E_CONNECT', `cannot connect to ${project.config.url.redacted}: ${(error as Error).message}`, {}, { cause: error })
@@ -66,4 +66,34 @@ export function whoAmI(): string {
 export function newRunId(): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
   return `${stamp}-${randomBytes(3).toString('hex')}`
+}
+
+/**
+ * Runs a read-only command on a connection that creates nothing. A database busy under another
+ * runner's write becomes E_CONNECT naming that runner, not a bare "database is locked".
+ */
+export async function readOnly<T>(project: Project, fn: (conn: Connection) => Promise<T>): Promise<T> {
+  try {
+    const conn = await connect(project, { create: false })
+    try {
+      return await fn(conn)
+    } finally {
+      await conn.close()
+    }
+  } catch (error) {
+    if (!isBusy(error)) throw error
+    const { holder } = await project.dialect.lock(project.config.url).inspect().catch(() => ({ holder: null }))
+    const who = holder ? `pid ${holder.pid} on host ${holder.host}${holder.command ? ` (\`strata ${holder.command}\`)` : ''}` : 'another process'
+    throw new StrataError('E_CONNECT', `the database is busy: ${who} is writing to it`, {
+      hint: 'run the command again when that write is done (strata reads between migrations)',
+    }, { cause: error })
+  }
+}
+
+function isBusy(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    const code = (e as { code?: unknown }).code
+    if (typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))) return true
+  }
+  return false
 }

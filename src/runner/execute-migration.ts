@@ -77,7 +77,16 @@ export async function executeMigration(
 
   const op = createOpBuilder({
     dialect: dialect.name,
-    push: (o) => void pending.push(o),
+    push: (o) => {
+      if (migration.transactional && isConcurrent(o)) {
+        throw new StrataError('E_MIGRATION_FAILED', `migration ${migration.revision} (${migration.file.relativePath}): ${describeOp(o)} with \`concurrently\` cannot run inside a transaction`, {
+          file: migration.file.path,
+          revision: migration.revision,
+          hint: 'set `transactional: false` in this migration (SQL: `-- strata:no-transaction`)',
+        })
+      }
+      pending.push(o)
+    },
     query: async (sql, params) => {
       await flush()
       try {
@@ -134,6 +143,12 @@ function statementError(migration: MigrationDef, direction: Direction, source: S
     statement: stmt.sql,
     hint: 'fix the statement shown and run again',
   }, { cause: error })
+}
+
+/** Index builds that must run outside a transaction (SPEC S3). */
+function isConcurrent(op: Operation): boolean {
+  if (op.kind === 'batchAlterTable') return op.ops.some(isConcurrent)
+  return (op.kind === 'createIndex' || op.kind === 'dropIndex') && op.concurrently === true
 }
 
 export function messageOf(error: unknown): string {

@@ -1,6 +1,7 @@
 /** Files written by `strata init` and `strata new`. */
 
 export function configTemplate(databaseFile: string): string {
+  const url = JSON.stringify(`sqlite:${databaseFile.replace(/^sqlite:/, '')}`)
   return `# strata configuration. Relative paths resolve from this file's folder.
 # Full reference: the README's "Configuration" section.
 
@@ -10,7 +11,7 @@ table_prefix: strata_           # strata's own tables: strata_history, strata_lo
 
 environments:
   development:
-    url: "sqlite:${databaseFile}"
+    url: ${url}
 
   # An example of a guarded environment; \${VAR} comes from the process environment and is
   # expanded only when this environment is selected.

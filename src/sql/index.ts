@@ -6,3 +6,4 @@ export {
   type SqlMigrationHeaders,
 } from './sql-file.js'
 export { SqlLexer, type SqlTokenKind } from './lexer.js'
+export { mapPlaceholders, countPlaceholders, inlineParams, openCommentAtEnd } from './placeholders.js'

@@ -13,16 +13,18 @@ export function editDistance(a: string, b: string): number {
   return row[b.length]!
 }
 
-/** The candidate closest to `word`, when it is close enough to be a likely typo. */
+/**
+ * The candidate closest to `word` when it is a likely typo: within a small edit distance, else
+ * one that starts with it (`prod` for `production`).
+ */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
   const lower = word.toLowerCase()
-  const prefixed = candidates.find((c) => c.toLowerCase().startsWith(lower) || lower.startsWith(c.toLowerCase()))
-  if (prefixed && lower.length >= 3) return prefixed
   let best: string | undefined
   let bestDistance = Infinity
   for (const candidate of candidates) {
-    const d = editDistance(word.toLowerCase(), candidate.toLowerCase())
+    const d = editDistance(lower, candidate.toLowerCase())
     if (d < bestDistance) [best, bestDistance] = [candidate, d]
   }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined
+  if (best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3))) return best
+  return lower.length >= 3 ? candidates.find((c) => c.toLowerCase().startsWith(lower)) : undefined
 }

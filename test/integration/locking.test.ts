@@ -90,6 +90,8 @@ describe('the SQLite migration lock', () => {
     const next = strata(['up', '--lock-timeout', '2', ...ARGS], dir)
     expect(next.code).toBe(0)
     expect(rows(join(dir, 'app.db'), 'SELECT count(*) AS n FROM strata_history')).toEqual([{ n: 3 }])
+    expect(rows(join(dir, 'app.db'), "SELECT status FROM strata_runs WHERE command = 'up' ORDER BY started_at")).toEqual([{ status: 'interrupted' }, { status: 'succeeded' }])
+    expect(next.stderr).toContain('was interrupted')
   })
 
   it('unlock refuses a live holder without --force and ends it with --force', async () => {

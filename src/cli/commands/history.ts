@@ -28,7 +28,7 @@ export function registerHistory(program: Command): void {
         const row = applied.get(revision)
         const parents = def.downRevisions.length ? def.downRevisions.join(', ') : '<base>'
         const tags = [project.graph.heads.includes(revision) ? 'head' : '', def.downRevisions.length > 1 ? 'merge' : '', ...def.branchLabels.map((l) => `@${l}`)].filter(Boolean)
-        out.text(`${row ? '*' : ' '} ${parents} -> ${revision}${tags.length ? ` (${tags.join(', ')})` : ''}, ${def.description}${row ? `  [applied ${row.appliedAt}]` : ''}`)
+        out.text(`${row ? '*' : ' '} ${parents} -> ${revision}${tags.length ? ` (${tags.join(', ')})` : ''}${def.description ? `, ${def.description}` : ''}${row ? `  [applied ${row.appliedAt}]` : ''}`)
       }
       if (history.log.length) out.text('\nlog:')
       for (const e of history.log) out.text(`  ${e.at}  ${e.action.padEnd(7)} ${e.revision}  by ${e.by}  run ${e.runId}${e.detail ? `  (${e.detail})` : ''}`)

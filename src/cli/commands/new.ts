@@ -24,6 +24,12 @@ export function registerNew(program: Command): void {
       }
       const next = nextNumber(stems)
       const stem = `${next}_${slug}`
+      const last = [...stems].sort().at(-1)
+      if (last !== undefined && stem <= last) {
+        throw new StrataError('E_USAGE', `a new migration named ${stem} would sort before ${last}, and files default their parent to the previous file by name`, {
+          hint: 'name the migrations with a numeric prefix (001_…), or write the file by hand with an explicit downRevision',
+        })
+      }
       const path = join(dir, `${stem}.${local.sql ? 'sql' : 'ts'}`)
       if (existsSync(path)) throw new StrataError('E_USAGE', `${path} already exists`)
       writeFileSync(path, local.sql ? sqlTemplate(description, parent) : moduleTemplate(description, parent))

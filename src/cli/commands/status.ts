@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import type { Command } from 'commander'
 import { globals, openStrata } from '../context.js'
 import { out } from '../output.js'
@@ -11,6 +12,8 @@ export function registerStatus(program: Command): void {
       const strata = await openStrata(options)
       const status = await strata.status()
       if (options.json) return out.json(status)
+      const file = strata.config.url.path
+      if (file && file !== ':memory:' && !existsSync(file)) out.info(`note: ${file} does not exist yet; the first \`strata up\` creates it`)
       out.text(`environment: ${status.environment ?? '(none)'}    database: ${status.database.url}`)
       out.text(`current: ${status.current.join(', ') || '(base: nothing applied)'}    heads: ${status.heads.join(', ') || '(no migrations)'}`)
       out.text(`applied (${status.applied.length}):`)

@@ -8,6 +8,7 @@ import {
   createTableSql,
   dropIndexSql,
   dropTableSql,
+  executeStatement,
   renameColumnSql,
   renameTableSql,
   stmt,
@@ -33,7 +34,7 @@ export const sqliteCompiler = {
   addCheckConstraint: (op, ctx) => compileTableChanges(op.table, [op], ctx),
   addForeignKey: (op, ctx) => compileTableChanges(op.table, [op], ctx),
   dropConstraint: (op, ctx) => compileTableChanges(op.table, [op], ctx),
-  execute: (op) => [{ sql: op.sql, params: op.params }],
+  execute: (op) => [executeStatement(op)],
   batchAlterTable: (op, ctx) =>
     op.ops.every(isStaticallyNative) ? op.ops.map((inner) => nativeStatement(op.table, inner)) : compileTableChanges(op.table, op.ops, ctx),
 } satisfies OpCompiler

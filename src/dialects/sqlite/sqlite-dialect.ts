@@ -28,6 +28,12 @@ export const sqliteDialect: Dialect = {
   tablesToInspect: sqliteTablesToInspect,
   lock: (url) => new SqliteLock(url.path as string),
   catalogFingerprint,
+  // What `SqliteConnection.transaction` does around a transaction, for printed scripts. A script
+  // cannot abort on `foreign_key_check` output: it only lists the violations.
+  scriptFraming: {
+    begin: ['PRAGMA foreign_keys = OFF;', 'BEGIN;'],
+    commit: ['PRAGMA foreign_key_check;', 'COMMIT;', 'PRAGMA foreign_keys = ON;'],
+  },
 }
 
 /** A hash of `sqlite_master` for the user schema: one query, whatever the number of tables. */

@@ -1,6 +1,8 @@
 import type BetterSqlite3 from 'better-sqlite3'
 import { StrataError } from '../../errors/index.js'
-import type { Connection, DatabaseUrl, Statement } from '../dialect.js'
+import { existsSync } from 'node:fs'
+import { dirname } from 'node:path'
+import type { Connection, ConnectOptions, DatabaseUrl, Statement } from '../dialect.js'
 
 type Database = BetterSqlite3.Database
 
@@ -20,8 +22,11 @@ interface ForeignKeyViolation {
  * commands that never touch a database start fast. The journal mode is left as the file has it.
  * Throws E_CONNECT with a hint when the client cannot load or the file cannot be opened or read.
  */
-export async function openSqlite(url: DatabaseUrl): Promise<Connection> {
-  const path = url.path
+export async function openSqlite(url: DatabaseUrl, options: ConnectOptions = {}): Promise<Connection> {
+  // Read-only commands never create the file: an empty in-memory database stands in for one that
+  // does not exist yet, as long as its folder does (a missing folder is still an error below).
+  const standIn = options.create === false && url.path !== undefined && url.path !== ':memory:' && !existsSync(url.path) && existsSync(dirname(url.path))
+  const path = standIn ? ':memory:' : url.path
   if (path === undefined || path === '') {
     throw new StrataError('E_CONNECT', `the SQLite URL \`${url.redacted}\` names no database file`, {
       hint: 'use sqlite:PATH, e.g. sqlite:./data/app.db',
