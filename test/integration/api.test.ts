@@ -1,10 +1,11 @@
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-// The built package entry, as users import it (catches bundling and export mistakes).
-import { Strata, StrataError, migration } from '../../dist/index.js'
 import { ROOT, tempDir } from '../support/cli.js'
 import { columns, rows } from '../support/sqlite.js'
+
+// The built package entry, as users import it (catches bundling and export mistakes); typed from src.
+const { Strata, StrataError, migration } = (await import('../../dist/index.js' as string)) as typeof import('../../src/index.js')
 
 describe('programmatic API from the built package', () => {
   let dir: string
@@ -46,9 +47,9 @@ describe('programmatic API from the built package', () => {
     const strata = await Strata.open({ url: `sqlite:${join(dir, 'x.db')}`, migrations: join(dir, 'migrations') })
     const error = await strata.up().catch((e: unknown) => e)
     expect(error).toBeInstanceOf(StrataError)
-    expect((error as StrataError).code).toBe('E_MIGRATION_FAILED')
-    expect((error as StrataError).exitCode).toBe(1)
-    const report = (error as StrataError).details['report'] as { results: Array<{ status: string }>; state: string }
+    expect((error as InstanceType<typeof StrataError>).code).toBe('E_MIGRATION_FAILED')
+    expect((error as InstanceType<typeof StrataError>).exitCode).toBe(1)
+    const report = (error as InstanceType<typeof StrataError>).details['report'] as { results: Array<{ status: string }>; state: string }
     expect(report.results.map((r) => r.status)).toEqual(['failed'])
     expect(report.state).toBe('pre-run')
   })

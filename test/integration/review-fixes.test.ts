@@ -2,9 +2,11 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { Strata } from '../../dist/index.js'
 import { CLI, URL_ARGS, strata, useProject } from '../support/cli.js'
 import { rows } from '../support/sqlite.js'
+
+// The built package entry, as users import it (catches bundling and export mistakes); typed from src.
+const { Strata } = (await import('../../dist/index.js' as string)) as typeof import('../../src/index.js')
 
 const TABLE = (name: string, down = true): string =>
   `-- strata:up\nCREATE TABLE ${name} (id INTEGER);\n${down ? `-- strata:down\nDROP TABLE ${name};\n` : ''}`
