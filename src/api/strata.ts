@@ -103,6 +103,7 @@ export class Strata {
     return renderOfflineSql(project.dialect, project.graph, project.migrations, {
       direction,
       target: target ?? defaultTarget(direction),
+      tablePrefix: project.config.tablePrefix,
       ...(options.from ? { from: options.from } : {}),
     })
   }

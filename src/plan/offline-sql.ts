@@ -1,6 +1,6 @@
 import type { Connection, Dialect, Statement } from '../dialects/dialect.js'
 import { renderLiteral, STANDARD_LITERALS } from '../dialects/shared/literals.js'
-import { StrataError } from '../errors/index.js'
+import { StrataError, isStrataError } from '../errors/index.js'
 import { StrataEmitter, type Direction } from '../events/events.js'
 import type { RevisionGraph } from '../graph/index.js'
 import { HistoryStore } from '../history/history-store.js'
@@ -57,9 +57,13 @@ export async function renderOfflineSql(
   const history = new HistoryStore(dialect, tablePrefix)
   const events = new StrataEmitter()
   const runStep = async (plan: Plan, step: PlanStep): Promise<void> => {
-    await runPlan({ ...plan, steps: [step] }, {
-      conn: script, dialect: runnerDialect, history, events, runId: RUN_ID, by: BY, singleTransaction: false, onFailure: 'stop',
-    })
+    try {
+      await runPlan({ ...plan, steps: [step] }, {
+        conn: script, dialect: runnerDialect, history, events, runId: RUN_ID, by: BY, singleTransaction: false, onFailure: 'stop',
+      })
+    } catch (error) {
+      throw scratchFailure(error)
+    }
     await emptyUserTables(dialect, scratch, tablePrefix)
   }
   try {
@@ -92,8 +96,7 @@ export async function renderOfflineSql(
 
     // As `up` does after a run: record the schema on the newest applied revision (drift baseline).
     if (plan.steps.length > 0) {
-      const remaining = await history.applied(scratch)
-      const newest = options.direction === 'up' ? plan.steps.at(-1)?.revision : remaining.at(-1)?.revision
+      const newest = options.direction === 'up' ? plan.steps.at(-1)?.revision : (await history.applied(scratch)).at(-1)?.revision
       if (newest !== undefined) {
         const snapshot = await dialect.introspect(scratch, tablePrefix)
         const catalog = await dialect.catalogFingerprint(scratch, tablePrefix)
@@ -107,6 +110,20 @@ export async function renderOfflineSql(
   }
 }
 
+/**
+ * A failure on the scratch database, told as such: the runner's report (rolled back, partial,
+ * dirty) is about the scratch database, not the user's, which was never opened.
+ */
+function scratchFailure(error: unknown): StrataError {
+  const original = isStrataError(error) ? error : null
+  const message = error instanceof Error ? error.message : String(error)
+  const { report: _report, committed: _committed, exitCode: _exitCode, ...details } = original?.details ?? {}
+  return new StrataError('E_MIGRATION_FAILED', `on the empty scratch database \`plan --sql\` runs the migrations on (yours was not opened): ${message}`, {
+    ...details,
+    hint: 'fix the migration; check --from if the database is at another revision',
+  }, { cause: error })
+}
+
 function header(options: OfflineOptions, start: string | undefined, framing: NonNullable<Dialect['scriptFraming']>): string[] {
   const lines = [
     `-- strata plan --sql: ${options.direction} to ${oneLine(options.target)} (from ${oneLine(start ?? 'base')})`,
@@ -118,7 +135,7 @@ function header(options: OfflineOptions, start: string | undefined, framing: Non
   if (framing.commit.some((s) => /foreign_key_check/i.test(s))) {
     lines.push(
       '-- `PRAGMA foreign_key_check` lists the rows that violate a foreign key but cannot abort a',
-      '-- script (strata up rolls back on any): it must print nothing.',
+      '-- script (`strata up` rolls back when it lists any): check that it printed nothing.',
     )
   }
   return lines
@@ -243,28 +260,40 @@ function jsonValue(_key: string, value: unknown): unknown {
   return value
 }
 
-/** Passes of DELETEs at most: a delete trigger may refill a table emptied before it. */
+/** Passes at most: a delete trigger may refill a table emptied before it. */
 const EMPTYING_PASSES = 3
+/** Tables probed per query (SQLite allows 500 terms in a compound SELECT). */
+const PROBE_CHUNK = 250
 
 /**
  * Deletes every row of every user table on the scratch database (strata's own tables kept), in
- * one transaction, so foreign keys neither cascade nor refuse. When a trigger refuses a delete
- * the rows stay: the replay goes on with them, as it would have without this step.
+ * one transaction, so foreign keys neither cascade nor refuse. Only the tables that have rows are
+ * touched: one query finds them. When a trigger refuses a delete the rows stay: the replay goes
+ * on with them, as it would have without this step.
  */
 async function emptyUserTables(dialect: Dialect, conn: Connection, tablePrefix: string): Promise<void> {
-  const { tables } = await dialect.introspect(conn, tablePrefix)
-  if (tables.length === 0) return
+  const names = (await dialect.introspect(conn, tablePrefix)).tables.map((t) => dialect.quoteIdentifier(t.name))
+  if (names.length === 0) return
   try {
     await conn.transaction(async (tx) => {
       for (let pass = 0; pass < EMPTYING_PASSES; pass++) {
-        let deleted = 0
-        for (const table of tables) {
-          deleted += (await tx.execute({ sql: `DELETE FROM ${dialect.quoteIdentifier(table.name)}`, params: [] })).rowsAffected
-        }
-        if (deleted === 0) break
+        const full = await tablesWithRows(tx, names)
+        if (full.length === 0) break
+        for (const table of full) await tx.execute({ sql: `DELETE FROM ${table}`, params: [] })
       }
     })
   } catch {
     // Best effort (see above): the transaction rolled back, the rows are as the migration left them.
   }
+}
+
+/** The quoted table names among `names` whose table has at least one row. */
+async function tablesWithRows(conn: Connection, names: readonly string[]): Promise<string[]> {
+  const found: string[] = []
+  for (let from = 0; from < names.length; from += PROBE_CHUNK) {
+    const chunk = names.slice(from, from + PROBE_CHUNK)
+    const sql = chunk.map((name, i) => `SELECT ${i} AS i WHERE EXISTS (SELECT 1 FROM ${name})`).join(' UNION ALL ')
+    for (const row of await conn.query<{ i: number }>({ sql, params: [] })) found.push(chunk[Number(row.i)]!)
+  }
+  return found
 }

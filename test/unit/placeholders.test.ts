@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { renderLiteral } from '../../src/dialects/shared/literals.js'
 import { executeStatement } from '../../src/dialects/sqlite/compiler/statements.js'
 import type { Value } from '../../src/ops/operation.js'
+import { renderStatement } from '../../src/plan/offline-sql.js'
 import { countPlaceholders, inlineParams, mapPlaceholders, openCommentAtEnd } from '../../src/sql/index.js'
 
 const numbered = (sql: string): string => mapPlaceholders(sql, (i) => `$${i + 1}`)
@@ -116,5 +117,25 @@ describe('SQLite op.execute with { sql } values', () => {
   it('refuses an expression when the placeholders do not match the values', () => {
     expect(() => executeStatement({ kind: 'execute', sql: 'SELECT ?', params: [{ sql: '1' }, 2] })).toThrow(/1 `\?` placeholder\(s\) for 2 value\(s\)/)
     expect(() => executeStatement({ kind: 'execute', sql: 'SELECT ?1', params: [{ sql: '1' }] })).toThrow(/numbered/)
+  })
+})
+
+describe('plan --sql statements', () => {
+  it('print values inline, negative numbers in parentheses', () => {
+    expect(renderStatement({ sql: 'UPDATE t SET a = a -?, b = ? WHERE c = ?', params: [-1, 'x', 2n] }))
+      .toBe("UPDATE t SET a = a -(-1), b = 'x' WHERE c = 2;")
+  })
+
+  it('keep the ? form with the values in a comment when they cannot be inlined', () => {
+    expect(renderStatement({ sql: 'SELECT ?, ?', params: [1] })).toBe('SELECT ?, ?; -- params: [1]')
+    expect(renderStatement({ sql: 'SELECT ?', params: [Number.NaN] })).toBe('SELECT ?; -- params: [null]')
+    expect(renderStatement({ sql: 'SELECT ?', params: ['a\0b'] })).toBe('SELECT ?; -- params: ["a\\u0000b"]')
+    expect(renderStatement({ sql: 'SELECT ?1', params: [new Uint8Array([1])] })).toBe("SELECT ?1; -- params: [\"x'01'\"]")
+  })
+
+  it('keep the ; out of a comment the statement ends in', () => {
+    expect(renderStatement({ sql: '  SELECT 1 -- why\n', params: [] })).toBe('SELECT 1 -- why\n;')
+    expect(renderStatement({ sql: 'SELECT 1 /* open', params: [] })).toBe('SELECT 1 /* open */;')
+    expect(renderStatement({ sql: "SELECT '--'", params: [] })).toBe("SELECT '--';")
   })
 })

@@ -172,10 +172,12 @@ export class SqliteConnection implements Connection {
   }
 }
 
-/** Values better-sqlite3 can bind: booleans as 1/0, any Uint8Array as a Buffer. */
+/** Values better-sqlite3 can bind: whole numbers and booleans as INTEGER, any Uint8Array as a Buffer. */
 function bindable(params: readonly unknown[]): unknown[] {
   return params.map((p) => {
-    if (typeof p === 'boolean') return p ? 1 : 0
+    if (typeof p === 'boolean') return p ? 1n : 0n
+    // better-sqlite3 binds every JS number as REAL; whole numbers go in as INTEGER, as written.
+    if (typeof p === 'number' && Number.isSafeInteger(p)) return BigInt(p)
     if (p instanceof Uint8Array && !Buffer.isBuffer(p)) return Buffer.from(p.buffer, p.byteOffset, p.byteLength)
     return p
   })
