@@ -206,13 +206,17 @@ async function rollBack(committed: readonly PlanStep[], options: RunnerOptions, 
 function failed(error: unknown, report: RunReport): StrataError {
   const original = isStrataError(error) ? error : new StrataError('E_MIGRATION_FAILED', messageOf(error), {}, { cause: error })
   const d = original.details
+  const revision = String(d['revision'] ?? report.results.find((r) => r.status === 'failed')?.revision ?? '')
+  // Errors raised around a migration rather than by its statements (the foreign key check before
+  // COMMIT) do not name it yet.
+  const message = revision && !original.message.includes(revision) ? `migration ${revision}: ${original.message}` : original.message
   report.failure = {
-    revision: String(d['revision'] ?? report.results.find((r) => r.status === 'failed')?.revision ?? ''),
-    message: original.message,
+    revision,
+    message,
     ...(typeof d.file === 'string' ? { file: d.file } : {}),
     ...(typeof d.line === 'number' ? { line: d.line } : {}),
     ...(typeof d['statement'] === 'string' ? { statement: d['statement'] } : {}),
   }
   const code = original.code === 'E_DIRTY' ? 'E_DIRTY' : 'E_MIGRATION_FAILED'
-  return new StrataError(code, original.message, { ...d, hint: original.hint, report, exitCode: 1 }, { cause: original.cause ?? original })
+  return new StrataError(code, message, { ...d, hint: original.hint, report, exitCode: 1 }, { cause: original.cause ?? original })
 }
