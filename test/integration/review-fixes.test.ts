@@ -72,6 +72,17 @@ describe('runs that end badly say so', () => {
     expect(run.stderr).toContain('database: the migrations before the failing one stay applied')
   })
 
+  it('a foreign key violation is refused before commit, naming the migration', () => {
+    project.write('001_schema.sql', '-- strata:up\nCREATE TABLE parent (id INTEGER PRIMARY KEY);\nCREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id) ON DELETE CASCADE);\nINSERT INTO parent VALUES (1);\nINSERT INTO child VALUES (1, 1);\n-- strata:down\nDROP TABLE child;\nDROP TABLE parent;\n')
+    expect(strata(['up', ...URL_ARGS], project.dir).code).toBe(0)
+    project.write('002_orphans.sql', '-- strata:up\nINSERT INTO child VALUES (2, 99);\n-- strata:down\nDELETE FROM child WHERE id = 2;\n')
+    const run = strata(['up', ...URL_ARGS], project.dir)
+    expect(run.code).toBe(1)
+    expect(run.stderr).toContain('migration 002_orphans')
+    expect(run.stderr).toContain('foreign key check failed')
+    expect(rows(join(project.dir, 'app.db'), 'SELECT id, parent_id FROM child')).toEqual([{ id: 1, parent_id: 1 }])
+  })
+
   it('createIndex with concurrently is refused in a transactional migration', () => {
     project.write('001_t.sql', TABLE('t'))
     project.write('002_ix.ts', "export default { up(op) { op.createIndex('ix', 't', ['id'], { concurrently: true }) }, down(op) { op.dropIndex('ix') } }\n")
