@@ -107,6 +107,11 @@ export interface Dialect {
   readonly capabilities: Capabilities
   readonly compiler: OpCompiler
   quoteIdentifier(name: string): string
+  /**
+   * Column type for the 64-bit integer keys of strata's own tables; default `bigint`. SQLite
+   * uses `integer`, which makes the key the table's rowid (one B-tree instead of two).
+   */
+  readonly integerKeyType?: string
   /** Opens a session; lazily imports the client library. Throws E_CONNECT with a hint. */
   connect(url: DatabaseUrl, options?: ConnectOptions): Promise<Connection>
   /** The whole user schema (strata's own tables excluded). */

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import type { Connection, Dialect } from '../dialects/dialect.js'
 
 export type RevisionState = 'applied' | 'expanded' | 'dirty'
@@ -80,7 +79,7 @@ export class HistoryStore {
         applied_by varchar(255) NOT NULL, duration_ms integer NOT NULL, run_id varchar(64) NOT NULL,
         fingerprint varchar(64), state varchar(16) NOT NULL, file ${text}, schema_snapshot ${text})`,
       `CREATE TABLE IF NOT EXISTS ${this.#q('log')} (
-        id varchar(36) NOT NULL PRIMARY KEY, seq bigint NOT NULL, run_id varchar(64) NOT NULL,
+        seq ${this.#dialect.integerKeyType ?? 'bigint'} NOT NULL PRIMARY KEY, run_id varchar(64) NOT NULL,
         revision varchar(255) NOT NULL, action varchar(16) NOT NULL, at varchar(40) NOT NULL,
         by_user varchar(255) NOT NULL, checksum varchar(64), duration_ms integer, detail ${text})`,
       `CREATE TABLE IF NOT EXISTS ${this.#q('runs')} (
@@ -180,10 +179,11 @@ export class HistoryStore {
 
   async log(conn: Connection, entry: LogEntry): Promise<void> {
     await conn.execute({
-      sql: `INSERT INTO ${this.#q('log')} (id, seq, run_id, revision, action, at, by_user, checksum, duration_ms, detail)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      // The next number in the log, taken under the migration lock: a gap-free order of events.
+      sql: `INSERT INTO ${this.#q('log')} (seq, run_id, revision, action, at, by_user, checksum, duration_ms, detail)
+        SELECT COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ? FROM ${this.#q('log')}`,
       params: [
-        randomUUID(), nextSeq(), entry.runId, entry.revision, entry.action, new Date().toISOString(), entry.by,
+        entry.runId, entry.revision, entry.action, new Date().toISOString(), entry.by,
         entry.checksum ?? null, entry.durationMs ?? null, entry.detail ?? null,
       ],
     })
@@ -258,10 +258,3 @@ export class HistoryStore {
   }
 }
 
-let lastSeq = 0
-/** Microsecond wall-clock sequence, strictly increasing within a process, for log ordering. */
-function nextSeq(): number {
-  const now = Date.now() * 1000
-  lastSeq = now > lastSeq ? now : lastSeq + 1
-  return lastSeq
-}

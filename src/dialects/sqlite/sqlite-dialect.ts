@@ -22,6 +22,7 @@ export const sqliteDialect: Dialect = {
   },
   compiler: sqliteCompiler,
   quoteIdentifier: quoteDoubled,
+  integerKeyType: 'integer',
   connect: openSqlite,
   introspect: introspectSqlite,
   inspectTables: inspectSqliteTables,
