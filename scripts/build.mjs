@@ -17,7 +17,7 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
   chunkNames: 'chunks/[name]-[hash]',
-  external: ['better-sqlite3', 'jiti'],
+  external: ['better-sqlite3', 'jiti', 'pg', 'mysql2'],
   // Bundled CommonJS dependencies call require() for Node built-ins.
   banner: { js: "import { createRequire as __strataCreateRequire } from 'node:module'; const require = __strataCreateRequire(import.meta.url);" },
   logLevel: 'warning',
