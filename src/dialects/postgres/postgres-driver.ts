@@ -1,7 +1,7 @@
 import type PgTypes from 'pg'
 import { StrataError, redact } from '../../errors/index.js'
 import { mapPlaceholders } from '../../sql/placeholders.js'
-import type { Connection, DatabaseUrl, Statement } from '../dialect.js'
+import type { ConnectOptions, Connection, DatabaseUrl, Statement } from '../dialect.js'
 import { postgresSettings } from './postgres-url.js'
 
 type Client = PgTypes.Client
@@ -13,7 +13,7 @@ const CONNECT_TIMEOUT_MS = 10_000
  * Opens one session on the server; `pg` is imported here, lazily, so SQLite runs never load it.
  * `applicationName` shows in pg_stat_activity (the lock uses it to name its holder).
  */
-export async function openPostgresClient(url: DatabaseUrl, applicationName = 'strata'): Promise<Client> {
+export async function openPostgresClient(url: DatabaseUrl, applicationName = 'strata', options: ConnectOptions = {}): Promise<Client> {
   let pg: typeof PgTypes
   try {
     pg = (await import('pg')).default
@@ -25,7 +25,11 @@ export async function openPostgresClient(url: DatabaseUrl, applicationName = 'st
   client.on('error', () => {}) // a dropped session surfaces on the next query
   try {
     await client.connect()
-    if (schema) await client.query(`SET search_path TO ${quote(schema)}`)
+    if (schema) {
+      // Like the database file on SQLite, the schema is created by the first run that writes.
+      if (options.create !== false) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quote(schema)}`)
+      await client.query(`SET search_path TO ${quote(schema)}`)
+    }
   } catch (error) {
     await client.end().catch(() => {})
     throw new StrataError('E_CONNECT', `cannot connect to ${url.redacted}: ${redact((error as Error).message)}`, {
@@ -35,8 +39,8 @@ export async function openPostgresClient(url: DatabaseUrl, applicationName = 'st
   return client
 }
 
-export async function openPostgres(url: DatabaseUrl): Promise<Connection> {
-  return new PostgresConnection(await openPostgresClient(url))
+export async function openPostgres(url: DatabaseUrl, options: ConnectOptions = {}): Promise<Connection> {
+  return new PostgresConnection(await openPostgresClient(url, 'strata', options))
 }
 
 /** A `pg` session as a strata Connection: `?` placeholders become `$1…$n`; nested transactions are savepoints. */

@@ -29,7 +29,7 @@ export class PostgresLock implements MigrationLock {
 
   async tryAcquire(owner: LockOwner): Promise<{ lease: LockLease } | { holder: LockOwner | null }> {
     const name = `${APP_PREFIX} ${owner.command ?? ''} pid=${owner.pid} host=${owner.host}`
-    const client = await openPostgresClient(this.#url, name)
+    const client = await openPostgresClient(this.#url, name, { create: false })
     try {
       const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [this.#key.toString()])
       if (rows[0]?.ok) return { lease: new PostgresLease(client, this.#key, owner) }
@@ -43,7 +43,7 @@ export class PostgresLock implements MigrationLock {
   }
 
   async inspect(): Promise<{ holder: LockOwner | null; held: boolean }> {
-    const client = await openPostgresClient(this.#url, 'strata')
+    const client = await openPostgresClient(this.#url, 'strata', { create: false })
     try {
       const holder = await this.#holder(client)
       return { holder: holder?.owner ?? null, held: holder !== null }
@@ -53,7 +53,7 @@ export class PostgresLock implements MigrationLock {
   }
 
   async clear(force: boolean): Promise<LockOwner | null> {
-    const client = await openPostgresClient(this.#url, 'strata')
+    const client = await openPostgresClient(this.#url, 'strata', { create: false })
     try {
       const holder = await this.#holder(client)
       if (!holder) return null
