@@ -24,7 +24,7 @@ export interface ExecuteOptions {
   readonly events: StrataEmitter
   readonly runId: string
   /** Wraps each op's statements (non-transactional migrations commit op by op). */
-  readonly perOp?: <T>(fn: (conn: Connection) => Promise<T>) => Promise<T>
+  readonly perOp?: <T>(fn: (conn: Connection) => Promise<T>, op: Operation) => Promise<T>
   /** Called after each statement has executed (committed, for non-transactional runs). */
   readonly onStatement?: (statement: ExecutedStatement) => void
 }
@@ -71,7 +71,7 @@ export async function executeMigration(
           options.onStatement?.(done)
         }
       }
-      await (options.perOp ? options.perOp(run) : run(options.conn))
+      await (options.perOp ? options.perOp(run, op) : run(options.conn))
     }
   }
 
@@ -146,7 +146,7 @@ function statementError(migration: MigrationDef, direction: Direction, source: S
 }
 
 /** Index builds that must run outside a transaction (SPEC S3). */
-function isConcurrent(op: Operation): boolean {
+export function isConcurrent(op: Operation): boolean {
   if (op.kind === 'batchAlterTable') return op.ops.some(isConcurrent)
   return (op.kind === 'createIndex' || op.kind === 'dropIndex') && op.concurrently === true
 }

@@ -4,7 +4,8 @@ import type { Direction, StrataEmitter } from '../events/events.js'
 import type { HistoryStore } from '../history/history-store.js'
 import type { MigrationDef } from '../loader/migration.js'
 import type { Plan, PlanStep } from '../plan/plan.js'
-import { executeMigration, messageOf, type ExecutedStatement } from './execute-migration.js'
+import { executeMigration, isConcurrent, messageOf, type ExecutedStatement } from './execute-migration.js'
+import type { Operation } from '../ops/operation.js'
 
 export type MigrationStatus = 'applied' | 'reverted' | 'failed' | 'not-run' | 'rolled-back'
 
@@ -157,7 +158,11 @@ async function applyStep(migration: MigrationDef, direction: Direction, options:
     const execution = await executeMigration(migration, direction, {
       ...base,
       conn,
-      ...(dialect.capabilities.transactionalDdl ? { perOp: <T>(fn: (c: Connection) => Promise<T>) => conn.transaction(fn) } : {}),
+      // Each op commits on its own where DDL is transactional; index builds with CONCURRENTLY
+      // cannot run inside a transaction at all.
+      ...(dialect.capabilities.transactionalDdl
+        ? { perOp: <T>(fn: (c: Connection) => Promise<T>, op: Operation) => (isConcurrent(op) ? fn(conn) : conn.transaction(fn)) }
+        : {}),
       onStatement: (s) => void committed.push(s),
     })
     await finish(conn, direction === 'up')
