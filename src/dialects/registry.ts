@@ -7,7 +7,7 @@ import type { Dialect, DialectName } from './dialect.js'
  */
 const LOADERS: Readonly<Record<DialectName, () => Promise<Dialect>>> = {
   sqlite: async () => (await import('./sqlite/sqlite-dialect.js')).sqliteDialect,
-  postgres: async () => unsupported('postgres'),
+  postgres: async () => (await import('./postgres/postgres-dialect.js')).postgresDialect,
   mysql: async () => unsupported('mysql'),
 }
 
@@ -17,6 +17,6 @@ export async function loadDialect(name: DialectName): Promise<Dialect> {
 
 function unsupported(name: DialectName): never {
   throw new StrataError('E_CONFIG', `the ${name} dialect is not available in this version of strata`, {
-    hint: 'use a sqlite: URL; PostgreSQL and MySQL support is being added',
+    hint: 'use a sqlite: or postgres: URL; MySQL/MariaDB support is being added',
   })
 }
