@@ -161,7 +161,7 @@ async function applyStep(migration: MigrationDef, direction: Direction, options:
       // Each op commits on its own where DDL is transactional; index builds with CONCURRENTLY
       // cannot run inside a transaction at all.
       ...(dialect.capabilities.transactionalDdl
-        ? { perOp: <T>(fn: (c: Connection) => Promise<T>, op: Operation) => (isConcurrent(op) ? fn(conn) : conn.transaction(fn)) }
+        ? { perOp: <T>(fn: (c: Connection) => Promise<T>, op: Operation) => (isConcurrent(op) && dialect.capabilities.concurrentIndex ? fn(conn) : conn.transaction(fn)) }
         : {}),
       onStatement: (s) => void committed.push(s),
     })

@@ -1,4 +1,4 @@
-import type { BatchOperation, Operation } from '../../ops/operation.js'
+import type { BatchOperation, OpOf, Operation } from '../../ops/operation.js'
 import type { CompileContext, OpCompiler, Statement } from '../dialect.js'
 import { executeStatement } from '../shared/execute.js'
 import { alterColumnSql, opNeedsLiveType, typeBefore } from './compiler/alter-column.js'
@@ -78,7 +78,7 @@ function batchStatements(table: string, op: BatchOperation, ctx: CompileContext,
 
 function alterStatements(
   table: string,
-  op: Pick<BatchOperation & { kind: 'alterColumn' }, 'column' | 'change'>,
+  op: Pick<OpOf<'alterColumn'>, 'column' | 'change'>,
   ctx: CompileContext,
   earlier: readonly BatchOperation[],
 ): Statement[] {

@@ -8,10 +8,18 @@ import type {
   TableSnapshot,
 } from '../../schema/snapshot.js'
 
-/** `[table, name, type, notnull, default, autoIncrement]`, in column order. */
-type ColumnFact = readonly [string, string, string, boolean, string | null, boolean]
-/** `[table, name, contype, columns, definition, [refSchema, refTable] | null, refColumns, confdeltype, confupdtype]`. */
-type ConstraintFact = readonly [string, string, string, string[], string | null, [string, string] | null, string[], string, string]
+/** `[table, attnum, name, type, notnull, default, autoIncrement]`, in column order. */
+type ColumnFact = readonly [string, number, string, string, boolean, string | null, boolean]
+/**
+ * `[table, name, contype, conkey, definition, [refSchema, refTable, refOid] | null, confkey,
+ * confdeltype, confupdtype]`; columns as attribute numbers, named from the column facts (the
+ * table's own) and the referenced facts (the referenced table's).
+ */
+type ConstraintFact = readonly [
+  string, string, string, number[] | null, string | null, [string, string, number] | null, number[] | null, string, string,
+]
+/** `[table oid, attnum, name]` of each column of a table some foreign key references. */
+type ReferencedFact = readonly [number, number, string]
 /** `[table, name, unique, where, columns]`. */
 type IndexFact = readonly [string, string, boolean, string | null, string[]]
 
@@ -20,6 +28,7 @@ interface Facts {
   readonly tables: string | null
   readonly columns: string | null
   readonly constraints: string | null
+  readonly referenced: string | null
   readonly indexes: string | null
   readonly views: string | null
   readonly triggers: string | null
@@ -83,7 +92,7 @@ async function readFacts(
     sql: SCHEMA_FACTS_SQL,
     params: [filter.schema, filter.prefix, filter.names === null ? null : JSON.stringify(filter.names)],
   })
-  return facts ?? { schema: null, tables: null, columns: null, constraints: null, indexes: null, views: null, triggers: null }
+  return facts ?? { schema: null, tables: null, columns: null, constraints: null, referenced: null, indexes: null, views: null, triggers: null }
 }
 
 /** Every fact kind comes back as one JSON text: cheaper to read than an object per row. */
@@ -93,31 +102,39 @@ function parse<T>(text: string | null): T {
 
 function buildTables(facts: Facts): TableSnapshot[] {
   const names = parse<string[]>(facts.tables)
-  const columns = new Map(names.map((n): [string, ColumnSnapshot[]] => [n, []]))
-  const constraints = new Map(names.map((n): [string, ConstraintSnapshot[]] => [n, []]))
-  const indexes = new Map(names.map((n): [string, IndexSnapshot[]] => [n, []]))
+  const columnFacts = parse<ColumnFact[]>(facts.columns)
+  const attributes = new Map(names.map((n): [string, Map<number, string>] => [n, new Map()]))
+  for (const [table, attnum, name] of columnFacts) attributes.get(table)?.set(attnum, name)
+  const referenced = new Map<number, Map<number, string>>()
+  for (const [oid, attnum, name] of parse<ReferencedFact[]>(facts.referenced)) {
+    let table = referenced.get(oid)
+    if (!table) referenced.set(oid, (table = new Map()))
+    table.set(attnum, name)
+  }
 
+  const constraints = new Map(names.map((n): [string, ConstraintSnapshot[]] => [n, []]))
   const keyPositions = new Map<string, ReadonlyMap<string, number>>()
   for (const f of parse<ConstraintFact[]>(facts.constraints)) {
-    const constraint = constraintOf(f, facts.schema)
+    const own = attributes.get(f[0])
+    const columns = (f[3] ?? []).map((n) => own?.get(n) ?? '')
+    const refColumns = (f[6] ?? []).map((n) => (f[5] && referenced.get(f[5][2])?.get(n)) ?? '')
+    const constraint = constraintOf(f, columns, refColumns, facts.schema)
     if (!constraint) continue
     constraints.get(f[0])?.push(constraint)
-    if (constraint.kind === 'primaryKey') keyPositions.set(f[0], new Map(f[3].map((c, i) => [c, i + 1])))
+    if (constraint.kind === 'primaryKey') keyPositions.set(f[0], new Map(columns.map((c, i) => [c, i + 1])))
   }
-  for (const [table, name, type, notNull, defaultSql, autoIncrement] of parse<ColumnFact[]>(facts.columns)) {
+
+  const columns = new Map(names.map((n): [string, ColumnSnapshot[]] => [n, []]))
+  for (const [table, , name, type, notNull, defaultSql, autoIncrement] of columnFacts) {
     const column: ColumnSnapshot = { name, type, nullable: !notNull, default: defaultSql, primaryKey: keyPositions.get(table)?.get(name) ?? 0 }
     columns.get(table)?.push(autoIncrement ? { ...column, autoIncrement: true } : column)
   }
+  const indexes = new Map(names.map((n): [string, IndexSnapshot[]] => [n, []]))
   for (const [table, name, unique, where, indexColumns] of parse<IndexFact[]>(facts.indexes)) {
     indexes.get(table)?.push({ name, columns: indexColumns, unique, where })
   }
   return names
-    .map((name) => ({
-      name,
-      columns: columns.get(name)!,
-      indexes: indexes.get(name)!.sort(byName),
-      constraints: constraints.get(name)!.sort(byName),
-    }))
+    .map((name) => ({ name, columns: columns.get(name)!, indexes: indexes.get(name)!.sort(byName), constraints: constraints.get(name)!.sort(byName) }))
     .sort(byName)
 }
 
@@ -129,8 +146,13 @@ const ACTIONS: Readonly<Record<string, string>> = { r: 'RESTRICT', c: 'CASCADE',
  * `pg_get_constraintdef` prints it (the whole definition when options follow, e.g. NOT VALID);
  * a foreign key to another schema names its table `schema.table`; NO ACTION is left out.
  */
-function constraintOf(f: ConstraintFact, schema: string | null): ConstraintSnapshot | undefined {
-  const [, name, type, columns, definition, ref, refColumns, onDelete, onUpdate] = f
+function constraintOf(
+  f: ConstraintFact,
+  columns: string[],
+  refColumns: string[],
+  schema: string | null,
+): ConstraintSnapshot | undefined {
+  const [, name, type, , definition, ref, , onDelete, onUpdate] = f
   const kind = KINDS[type]
   if (!kind) return undefined
   if (kind === 'check') {
@@ -146,15 +168,16 @@ function constraintOf(f: ConstraintFact, schema: string | null): ConstraintSnaps
 }
 
 /**
- * The relations of one schema: `?` 1 the schema (null: `current_schema()`), 2 the table prefix
- * to leave out, 3 a JSON array of the only names to read (null: all).
+ * CTEs `p` (the parameters) and `rels` (the relations of one schema of the given `relkind`s):
+ * `?` 1 the schema (null: `current_schema()`), 2 the table prefix to leave out, 3 a JSON array
+ * of the only names to read (null: all).
  */
-const RELATIONS_SQL = `p AS (
+const relationsSql = (kinds: string): string => `p AS (
   SELECT coalesce(?::text, current_schema()) AS schema, lower(?::text) AS prefix, ?::json AS names
 ), rels AS (
   SELECT c.oid, c.relname::text AS name, c.relkind
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace CROSS JOIN p
-  WHERE n.nspname = p.schema AND c.relkind IN ('r', 'p', 'v')
+  WHERE n.nspname = p.schema AND c.relkind IN (${kinds})
     AND CASE WHEN p.names IS NULL THEN p.prefix = '' OR NOT starts_with(lower(c.relname), p.prefix)
         ELSE c.relname IN (SELECT json_array_elements_text(p.names)) END
 )`
@@ -166,11 +189,11 @@ const RELATIONS_SQL = `p AS (
  * definitions lose the qualification of their own table (`ON schema.t`), so snapshots of the
  * same schema under two names compare equal.
  */
-const SCHEMA_FACTS_SQL = `WITH ${RELATIONS_SQL}
+const SCHEMA_FACTS_SQL = `WITH ${relationsSql("'r', 'p', 'v'")}
 SELECT
   (SELECT schema FROM p) AS schema,
   (SELECT json_agg(r.name) FROM rels r WHERE r.relkind IN ('r', 'p'))::text AS tables,
-  (SELECT json_agg(json_build_array(r.name, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+  (SELECT json_agg(json_build_array(r.name, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
        CASE WHEN a.attgenerated = 's' THEN 'GENERATED ALWAYS AS (' || pg_get_expr(d.adbin, d.adrelid) || ') STORED'
          ELSE pg_get_expr(d.adbin, d.adrelid) END,
        a.attidentity <> '' OR d.oid IS NOT NULL AND EXISTS (SELECT 1 FROM pg_depend dep JOIN pg_class s ON s.oid = dep.objid AND s.relkind = 'S'
@@ -180,17 +203,17 @@ SELECT
      FROM rels r JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
      LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
      WHERE r.relkind IN ('r', 'p'))::text AS columns,
-  (SELECT json_agg(json_build_array(r.name, k.conname, k.contype,
-       coalesce((SELECT json_agg(a.attname ORDER BY u.ord) FROM unnest(k.conkey) WITH ORDINALITY u(num, ord)
-         JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.num), '[]'::json),
+  (SELECT json_agg(json_build_array(r.name, k.conname, k.contype, to_json(k.conkey),
        CASE WHEN k.contype = 'c' THEN pg_get_constraintdef(k.oid) END,
-       (SELECT json_build_array(fn.nspname, fc.relname) FROM pg_class fc JOIN pg_namespace fn ON fn.oid = fc.relnamespace
-         WHERE fc.oid = k.confrelid),
-       coalesce((SELECT json_agg(a.attname ORDER BY u.ord) FROM unnest(k.confkey) WITH ORDINALITY u(num, ord)
-         JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.num), '[]'::json),
-       k.confdeltype, k.confupdtype))
+       CASE WHEN k.contype = 'f' THEN json_build_array(fn.nspname, fc.relname, k.confrelid) END,
+       to_json(k.confkey), k.confdeltype, k.confupdtype))
      FROM rels r JOIN pg_constraint k ON k.conrelid = r.oid
+     LEFT JOIN pg_class fc ON fc.oid = k.confrelid LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
      WHERE k.contype IN ('p', 'u', 'c', 'f'))::text AS constraints,
+  (SELECT json_agg(json_build_array(a.attrelid, a.attnum, a.attname))
+     FROM pg_attribute a
+     WHERE a.attnum > 0 AND a.attrelid IN (SELECT k.confrelid FROM rels r JOIN pg_constraint k ON k.conrelid = r.oid
+       WHERE k.contype = 'f'))::text AS referenced,
   (SELECT json_agg(json_build_array(r.name, i.relname, x.indisunique, pg_get_expr(x.indpred, x.indrelid),
        (SELECT json_agg(CASE WHEN u.num = 0 THEN pg_get_indexdef(x.indexrelid, u.ord::int, true) ELSE a.attname::text END
            ORDER BY u.ord)
@@ -211,7 +234,7 @@ SELECT
  * columns rather than deparsed (node trees are text too), joined in a fixed byte order. Hashed
  * by the server: the lines of a large schema run to megabytes.
  */
-const CATALOG_FINGERPRINT_SQL = `WITH ${RELATIONS_SQL.replace("IN ('r', 'p', 'v')", "IN ('r', 'p', 'v', 'm', 'f')")}
+const CATALOG_FINGERPRINT_SQL = `WITH ${relationsSql("'r', 'p', 'v', 'm', 'f'")}
 SELECT encode(sha256(convert_to(coalesce(string_agg(line, E'\\n' ORDER BY line COLLATE "C"), ''), 'UTF8')), 'hex') AS hash FROM (
   SELECT concat_ws(' ', 'rel', r.name, r.relkind) FROM rels r
   UNION ALL
