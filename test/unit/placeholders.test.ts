@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { renderLiteral } from '../../src/dialects/shared/literals.js'
-import { executeStatement } from '../../src/dialects/sqlite/compiler/statements.js'
+import { executeStatement } from '../../src/dialects/shared/execute.js'
 import type { Value } from '../../src/ops/operation.js'
 import { renderStatement } from '../../src/plan/offline-sql.js'
 import { countPlaceholders, inlineParams, mapPlaceholders, openCommentAtEnd } from '../../src/sql/index.js'

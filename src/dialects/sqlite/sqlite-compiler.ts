@@ -1,3 +1,4 @@
+import { executeStatement } from '../shared/execute.js'
 import type { Operation } from '../../ops/operation.js'
 import type { OpCompiler } from '../dialect.js'
 import { compileTableChanges, isStaticallyNative, nativeStatement } from './compiler/alter-table.js'
@@ -8,7 +9,6 @@ import {
   createTableSql,
   dropIndexSql,
   dropTableSql,
-  executeStatement,
   renameColumnSql,
   renameTableSql,
   stmt,

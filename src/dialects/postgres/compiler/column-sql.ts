@@ -1,8 +1,11 @@
 import { StrataError } from '../../../errors/index.js'
-import type { ColumnDef, ForeignKeyOptions, Value } from '../../../ops/operation.js'
-import { quoteDoubled as q, quoteList } from '../../shared/identifiers.js'
+import type { ColumnDef, Value } from '../../../ops/operation.js'
+import { quoteDoubled as q } from '../../shared/identifiers.js'
 import { renderLiteral, type LiteralStyle } from '../../shared/literals.js'
 import { precisionSuffix, renderType, type TypeRenderer } from '../../shared/types.js'
+import { referencesClause, referentialAction } from '../../shared/references.js'
+
+export { referencesClause, referentialAction }
 
 /**
  * Portable types in PostgreSQL (SPEC S3). `json` is `jsonb` (indexable, compared by value),
@@ -40,26 +43,6 @@ export function postgresLiteral(value: Value): string {
   return renderLiteral(value, POSTGRES_LITERALS)
 }
 
-const ACTIONS: ReadonlySet<string> = new Set(['CASCADE', 'SET NULL', 'SET DEFAULT', 'RESTRICT', 'NO ACTION'])
-
-/** A referential action, checked against the list so no SQL can ride in on it (SPEC S16). */
-export function referentialAction(action: string, what: string): string {
-  const normal = action.trim().replace(/\s+/g, ' ').toUpperCase()
-  if (!ACTIONS.has(normal)) {
-    throw new StrataError('E_MIGRATION_FILE', `${what} \`${action}\` is not a referential action`, {
-      hint: 'use one of CASCADE, SET NULL, SET DEFAULT, RESTRICT, NO ACTION',
-    })
-  }
-  return normal
-}
-
-/** `REFERENCES "t" ("a", …) [ON DELETE x] [ON UPDATE y]`. */
-export function referencesClause(table: string, columns: readonly string[], options: ForeignKeyOptions): string {
-  let sql = `REFERENCES ${q(table)} (${quoteList(columns)})`
-  if (options.onDelete !== undefined) sql += ` ON DELETE ${referentialAction(options.onDelete, 'onDelete')}`
-  if (options.onUpdate !== undefined) sql += ` ON UPDATE ${referentialAction(options.onUpdate, 'onUpdate')}`
-  return sql
-}
 
 /**
  * A column definition, clauses in a fixed order: type, identity, PRIMARY KEY, NOT NULL,

@@ -2,8 +2,6 @@ import { StrataError } from '../../../errors/index.js'
 import type { OpOf } from '../../../ops/operation.js'
 import type { CompileContext, Statement } from '../../dialect.js'
 import { quoteDoubled as q, quoteList } from '../../shared/identifiers.js'
-import { isSqlExpression } from '../../shared/literals.js'
-import { countPlaceholders, mapPlaceholders } from '../../../sql/placeholders.js'
 import { referencesClause, renderColumn } from './column-sql.js'
 import type { SqliteTableSnapshot } from '../sqlite-introspector.js'
 
@@ -91,28 +89,6 @@ export function foreignKeySql(
   return `CONSTRAINT ${q(name)} FOREIGN KEY (${quoteList(columns)}) ${referencesClause(refTable, refColumns, options)}`
 }
 
-/**
- * `op.execute(sql, params)`: the values are bound, except `{ sql }` expressions (SPEC S3
- * `Value`), which cannot be: each placeholder whose value is one is replaced by the expression
- * in parentheses (as in a column default) and the value leaves the parameter list.
- */
-export function executeStatement(op: OpOf<'execute'>): Statement {
-  if (!op.params.some(isSqlExpression)) return { sql: op.sql, params: op.params }
-  const count = countPlaceholders(op.sql)
-  if (count !== op.params.length) {
-    throw new StrataError('E_MIGRATION_FAILED', count === null
-      ? 'a { sql } value needs `?` placeholders, and this statement uses numbered ones (`?1`)'
-      : `the statement has ${count} \`?\` placeholder(s) for ${op.params.length} value(s)`, {
-      hint: 'give op.execute() one value per `?` placeholder, in order',
-    })
-  }
-  const params = op.params.filter((p) => !isSqlExpression(p))
-  const sql = mapPlaceholders(op.sql, (index) => {
-    const value = op.params[index]
-    return isSqlExpression(value) ? `(${value.sql})` : '?'
-  })
-  return { sql, params }
-}
 
 /** The live table from the context, or E_MIGRATION_FAILED naming it. */
 export function requireTable(ctx: CompileContext, table: string): SqliteTableSnapshot {
