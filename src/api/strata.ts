@@ -132,7 +132,7 @@ export class Strata {
   /** The lock's recorded holder and whether it is held right now. */
   async lockStatus(): Promise<{ holder: LockOwner | null; held: boolean }> {
     const project = await this.project()
-    return project.dialect.lock(project.config.url).inspect()
+    return project.dialect.lock(project.config.url, project.config.tablePrefix).inspect()
   }
 
   #lockTimeoutMs(): number {

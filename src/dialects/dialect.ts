@@ -130,7 +130,8 @@ export interface Dialect {
   catalogFingerprint(conn: Connection, tablePrefix: string): Promise<string>
   /** Tables whose live definition the compiler needs to compile `op` (SQLite rebuilds). */
   tablesToInspect(op: Operation): readonly string[]
-  lock(url: DatabaseUrl): MigrationLock
+  /** The migration lock of this database; `tablePrefix` names strata's tables, should the lock keep one. */
+  lock(url: DatabaseUrl, tablePrefix?: string): MigrationLock
   /**
    * Statements a printed script (`plan --sql`) puts around each transaction the runner opens
    * (each transactional migration; each op of a non-transactional one), standing for what

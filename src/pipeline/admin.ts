@@ -108,6 +108,6 @@ export async function repair(project: Project, options: RepairOptions): Promise<
 
 /** Clears the recorded lock holder when its process is gone; `force` ends a live holder first. */
 export async function unlock(project: Project, force: boolean): Promise<{ cleared: LockOwner | null }> {
-  const cleared = await project.dialect.lock(project.config.url).clear(force)
+  const cleared = await project.dialect.lock(project.config.url, project.config.tablePrefix).clear(force)
   return { cleared }
 }

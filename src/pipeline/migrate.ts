@@ -141,7 +141,7 @@ export function refusalFor(comparison: Comparison): StrataError | null {
 
 /** Opens a connection and takes the migration lock around `fn`, releasing both whatever happens. */
 export async function withLockedSession<T>(project: Project, command: string, options: LockOptions, fn: (conn: Connection) => Promise<T>): Promise<T> {
-  const lock = project.dialect.lock(project.config.url)
+  const lock = project.dialect.lock(project.config.url, project.config.tablePrefix)
   let lease: LockLease | undefined
   let conn: Connection | undefined
   try {

@@ -82,7 +82,7 @@ export async function readOnly<T>(project: Project, fn: (conn: Connection) => Pr
     }
   } catch (error) {
     if (!isBusy(error)) throw error
-    const { holder } = await project.dialect.lock(project.config.url).inspect().catch(() => ({ holder: null }))
+    const { holder } = await project.dialect.lock(project.config.url, project.config.tablePrefix).inspect().catch(() => ({ holder: null }))
     const who = holder ? `pid ${holder.pid} on host ${holder.host}${holder.command ? ` (\`strata ${holder.command}\`)` : ''}` : 'another process'
     throw new StrataError('E_CONNECT', `the database is busy: ${who} is writing to it`, {
       hint: 'run the command again when that write is done (strata reads between migrations)',
