@@ -1,0 +1,74 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { strata, strataAsync, useProject } from '../support/cli.js'
+import { DIALECTS, type TestDatabase } from '../support/dialects.js'
+
+const GRAPHICS = "-- strata:up\nCREATE TABLE graphics (id integer PRIMARY KEY, title varchar(80) NOT NULL);\nINSERT INTO graphics (id, title) VALUES (1, 'a'), (2, 'b'), (3, 'c');\n-- strata:down\nDROP TABLE graphics;\n"
+const EVENT = `export default {
+  up(op) { op.batchAlterTable('graphics', (b) => { b.addColumn({ name: 'event_name', type: 'text', nullable: true }); b.createIndex('idx_graphics_event_name', ['title']) }) },
+  down(op) { op.batchAlterTable('graphics', (b) => { b.dropIndex('idx_graphics_event_name'); b.dropColumn('event_name') }) },
+}
+`
+
+for (const dialect of DIALECTS) {
+  describe(`core behaviour on ${dialect.name}`, () => {
+    const project = useProject()
+    let db: TestDatabase
+    beforeEach(async () => {
+      db = await dialect.create(project.dir)
+    })
+    afterEach(async () => {
+      await db.drop()
+    })
+
+    it('applies, says there is nothing to do, and reverts keeping every row', async () => {
+      project.write('001_graphics.sql', GRAPHICS)
+      project.write('002_event.ts', EVENT)
+      const up = strata(['up', ...db.args], project.dir)
+      expect(up.stderr).not.toContain('error[')
+      expect(up.code).toBe(0)
+      expect(await db.columns('graphics')).toEqual(['id', 'title', 'event_name'])
+      expect(await db.indexes('graphics')).toEqual(['idx_graphics_event_name'])
+      expect(strata(['up', ...db.args], project.dir).stderr).toMatch(/nothing to do/)
+      expect(strata(['down', '001_graphics', ...db.args], project.dir).code).toBe(0)
+      expect(await db.columns('graphics')).toEqual(['id', 'title'])
+      expect(await db.indexes('graphics')).toEqual([])
+      expect(await db.rows('SELECT id, title FROM graphics ORDER BY id')).toEqual([{ id: 1, title: 'a' }, { id: 2, title: 'b' }, { id: 3, title: 'c' }])
+    })
+
+    it('a failing migration leaves the database as the run found it and exits 1', async () => {
+      project.write('001_graphics.sql', GRAPHICS)
+      project.write('002_bad.sql', '-- strata:up\nINSERT INTO graphics (id, title) VALUES (4, \'d\');\nSELECT * FROM nowhere;\n')
+      const run = strata(['up', ...db.args], project.dir)
+      expect(run.code).toBe(1)
+      expect(run.stderr).toContain('002_bad.sql:3')
+      expect((await db.tables()).filter((t) => !t.startsWith('strata_'))).toEqual([])
+    })
+
+    it('checksums: a modified file is refused with exit 3 until repair', async () => {
+      project.write('001_graphics.sql', GRAPHICS)
+      expect(strata(['up', ...db.args], project.dir).code).toBe(0)
+      project.write('001_graphics.sql', `${GRAPHICS}-- edited\n`)
+      const status = JSON.parse(strata(['status', '--json', ...db.args], project.dir).stdout) as { modified: string[] }
+      expect(status.modified).toEqual(['001_graphics'])
+      expect(strata(['up', ...db.args], project.dir).code).toBe(3)
+      expect(strata(['repair', ...db.args], project.dir).code).toBe(0)
+      expect(strata(['up', ...db.args], project.dir).code).toBe(0)
+    })
+
+    it('two runners apply every migration once; a timed-out one exits 4', async () => {
+      project.write('001_graphics.sql', GRAPHICS)
+      project.write('002_slow.ts', "export default { async up(op) { op.addColumn('graphics', { name: 'slow', type: 'text' }); await op.query('SELECT 1'); await new Promise((r) => setTimeout(r, 2500)) }, down(op) { op.dropColumn('graphics', 'slow') } }\n")
+      const first = strataAsync(['up', ...db.args], project.dir)
+      const deadline = Date.now() + 20_000
+      while (!first.stderrText().includes('applying 002_slow') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+      const timedOut = strata(['up', '--lock-timeout', '0.5', ...db.args], project.dir)
+      expect(timedOut.code).toBe(4)
+      expect(timedOut.stderr).toContain(`pid ${first.pid}`)
+      const waiter = strataAsync(['up', ...db.args], project.dir)
+      const [a, b] = await Promise.all([first.done, waiter.done])
+      expect([a.code, b.code]).toEqual([0, 0])
+      const applies = await db.rows<{ revision: string }>("SELECT revision FROM strata_log WHERE action = 'apply' ORDER BY seq")
+      expect(applies.map((r) => r.revision)).toEqual(['001_graphics', '002_slow'])
+    })
+  })
+}

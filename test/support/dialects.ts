@@ -1,0 +1,81 @@
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import pg from 'pg'
+
+/**
+ * The engines the dialect-parameterised suites run on (STYLE 3.11). `DIALECTS=sqlite,postgres`
+ * narrows a local run; CI runs them all, and an unreachable server fails the tests.
+ */
+export interface TestDatabase {
+  /** Flags that point the CLI at this database and at `migrations/`. */
+  readonly args: readonly string[]
+  columns(table: string): Promise<string[]>
+  indexes(table: string): Promise<string[]>
+  rows<T = Record<string, unknown>>(sql: string): Promise<T[]>
+  tables(): Promise<string[]>
+  drop(): Promise<void>
+}
+
+export interface TestDialect {
+  readonly name: 'sqlite' | 'postgres' | 'mysql'
+  /** A fresh, empty database for one test; `dir` is the project folder. */
+  create(dir: string): Promise<TestDatabase>
+}
+
+const POSTGRES = process.env['STRATA_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test'
+
+const sqlite: TestDialect = {
+  name: 'sqlite',
+  async create(dir) {
+    const file = join(dir, 'app.db')
+    const read = <T>(sql: string, params: unknown[] = []): T[] => {
+      const db = new Database(file, { readonly: true, fileMustExist: true })
+      try {
+        return db.prepare(sql).all(...params) as T[]
+      } finally {
+        db.close()
+      }
+    }
+    return {
+      args: ['--url', 'sqlite:app.db', '--migrations', 'migrations'],
+      columns: async (table) => read<{ name: string }>('SELECT name FROM pragma_table_info(?)', [table]).map((r) => r.name),
+      indexes: async (table) => read<{ name: string }>("SELECT name FROM pragma_index_list(?) WHERE origin = 'c' ORDER BY name", [table]).map((r) => r.name),
+      rows: async (sql) => read(sql),
+      tables: async () => read<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").map((r) => r.name),
+      drop: async () => {},
+    }
+  },
+}
+
+const postgres: TestDialect = {
+  name: 'postgres',
+  async create() {
+    const schema = `strata_d_${process.pid}_${Math.random().toString(36).slice(2, 8)}`
+    const query = async <T>(sql: string, params: unknown[] = []): Promise<T[]> => {
+      const client = new pg.Client({ connectionString: POSTGRES })
+      await client.connect()
+      try {
+        await client.query(`SET search_path TO "${schema}"`)
+        return (await client.query(sql, params)).rows as T[]
+      } finally {
+        await client.end()
+      }
+    }
+    return {
+      args: ['--url', `${POSTGRES}?schema=${schema}`, '--migrations', 'migrations'],
+      columns: async (table) => (await query<{ column_name: string }>('SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position', [schema, table])).map((r) => r.column_name),
+      indexes: async (table) => (await query<{ indexname: string }>(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 AND indexname NOT LIKE '%_pkey' ORDER BY indexname`, [schema, table])).map((r) => r.indexname),
+      rows: (sql) => query(sql),
+      tables: async () => (await query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE' ORDER BY table_name", [schema])).map((r) => r.table_name),
+      drop: async () => {
+        await query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+      },
+    }
+  },
+}
+
+const ALL: readonly TestDialect[] = [sqlite, postgres]
+
+export const DIALECTS: readonly TestDialect[] = process.env['DIALECTS']
+  ? ALL.filter((d) => process.env['DIALECTS']!.split(',').includes(d.name))
+  : ALL
