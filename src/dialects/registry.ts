@@ -1,4 +1,3 @@
-import { StrataError } from '../errors/index.js'
 import type { Dialect, DialectName } from './dialect.js'
 
 /**
@@ -8,15 +7,9 @@ import type { Dialect, DialectName } from './dialect.js'
 const LOADERS: Readonly<Record<DialectName, () => Promise<Dialect>>> = {
   sqlite: async () => (await import('./sqlite/sqlite-dialect.js')).sqliteDialect,
   postgres: async () => (await import('./postgres/postgres-dialect.js')).postgresDialect,
-  mysql: async () => unsupported('mysql'),
+  mysql: async () => (await import('./mysql/mysql-dialect.js')).mysqlDialect,
 }
 
 export async function loadDialect(name: DialectName): Promise<Dialect> {
   return LOADERS[name]()
-}
-
-function unsupported(name: DialectName): never {
-  throw new StrataError('E_CONFIG', `the ${name} dialect is not available in this version of strata`, {
-    hint: 'use a sqlite: or postgres: URL; MySQL/MariaDB support is being added',
-  })
 }

@@ -74,7 +74,37 @@ const postgres: TestDialect = {
   },
 }
 
-const ALL: readonly TestDialect[] = [sqlite, postgres]
+const MYSQL = process.env['STRATA_TEST_MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/test'
+
+const mysql: TestDialect = {
+  name: 'mysql',
+  async create() {
+    const database = `strata_d_${process.pid}_${Math.random().toString(36).slice(2, 8)}`
+    const { default: client } = await import('mysql2/promise')
+    const run = async <T>(sql: string, params: unknown[] = [], inDatabase = true): Promise<T[]> => {
+      const conn = await client.createConnection({ uri: inDatabase ? MYSQL.replace(/\/[^/]*$/, `/${database}`) : MYSQL })
+      try {
+        const [rows] = await conn.query(sql, params)
+        return (Array.isArray(rows) ? rows : []) as T[]
+      } finally {
+        await conn.end()
+      }
+    }
+    await run(`CREATE DATABASE \`${database}\``, [], false)
+    return {
+      args: ['--url', MYSQL.replace(/\/[^/]*$/, `/${database}`), '--migrations', 'migrations'],
+      columns: async (table) => (await run<{ c: string }>('SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION', [database, table])).map((r) => r.c),
+      indexes: async (table) => (await run<{ i: string }>("SELECT DISTINCT INDEX_NAME AS i FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME <> 'PRIMARY' ORDER BY i", [database, table])).map((r) => r.i),
+      rows: (sql) => run(sql),
+      tables: async () => (await run<{ t: string }>("SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY t", [database])).map((r) => r.t),
+      drop: async () => {
+        await run(`DROP DATABASE IF EXISTS \`${database}\``, [], false)
+      },
+    }
+  },
+}
+
+const ALL: readonly TestDialect[] = [sqlite, postgres, mysql]
 
 export const DIALECTS: readonly TestDialect[] = process.env['DIALECTS']
   ? ALL.filter((d) => process.env['DIALECTS']!.split(',').includes(d.name))
