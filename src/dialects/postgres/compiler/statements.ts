@@ -2,6 +2,7 @@ import type { OpOf } from '../../../ops/operation.js'
 import type { Statement } from '../../dialect.js'
 import { quoteDoubled as q, quoteList } from '../../shared/identifiers.js'
 import { referencesClause, renderColumn } from './column-sql.js'
+export { dropColumnSql, dropTableSql, renameColumnSql, renameTableSql } from '../../shared/standard-ddl.js'
 
 /**
  * The SQL text of PostgreSQL's ops, one function per statement shape. Every identifier is
@@ -23,30 +24,14 @@ export function createTableSql(op: OpOf<'createTable'>): string {
   return `CREATE TABLE ${op.ifNotExists ? 'IF NOT EXISTS ' : ''}${q(op.table)} (${elements.join(', ')})`
 }
 
-/** `DROP TABLE [IF EXISTS] "t"`; no CASCADE, so a view still reading the table stops it. */
-export function dropTableSql(op: OpOf<'dropTable'>): string {
-  return `DROP TABLE ${op.ifExists ? 'IF EXISTS ' : ''}${q(op.table)}`
-}
 
-/** `ALTER TABLE "a" RENAME TO "b"`; indexes, constraints and views follow by OID. */
-export function renameTableSql(from: string, to: string): string {
-  return `ALTER TABLE ${q(from)} RENAME TO ${q(to)}`
-}
 
 /** `ALTER TABLE "t" ADD COLUMN …`: any column, PostgreSQL adds every kind in place. */
 export function addColumnSql(table: string, column: OpOf<'addColumn'>['column']): string {
   return `ALTER TABLE ${q(table)} ADD COLUMN ${renderColumn(column)}`
 }
 
-/** `ALTER TABLE "t" DROP COLUMN "c"`; the indexes and constraints on it go with it. */
-export function dropColumnSql(table: string, column: string): string {
-  return `ALTER TABLE ${q(table)} DROP COLUMN ${q(column)}`
-}
 
-/** `ALTER TABLE "t" RENAME COLUMN "a" TO "b"`. */
-export function renameColumnSql(table: string, from: string, to: string): string {
-  return `ALTER TABLE ${q(table)} RENAME COLUMN ${q(from)} TO ${q(to)}`
-}
 
 /**
  * `CREATE [UNIQUE] INDEX [CONCURRENTLY] [IF NOT EXISTS] "i" ON "t" ("a", …) [WHERE …]`.

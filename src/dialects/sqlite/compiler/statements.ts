@@ -4,6 +4,7 @@ import type { CompileContext, Statement } from '../../dialect.js'
 import { quoteDoubled as q, quoteList } from '../../shared/identifiers.js'
 import { referencesClause, renderColumn } from './column-sql.js'
 import type { SqliteTableSnapshot } from '../sqlite-introspector.js'
+export { dropColumnSql, dropTableSql, renameColumnSql, renameTableSql } from '../../shared/standard-ddl.js'
 
 /**
  * The SQL text of the ops SQLite runs natively, one function per statement shape. Every
@@ -28,30 +29,14 @@ export function createTableSql(op: OpOf<'createTable'>): string {
   return `CREATE TABLE ${op.ifNotExists ? 'IF NOT EXISTS ' : ''}${q(op.table)} (${elements.join(', ')})`
 }
 
-/** `DROP TABLE [IF EXISTS] "t"`. */
-export function dropTableSql(op: OpOf<'dropTable'>): string {
-  return `DROP TABLE ${op.ifExists ? 'IF EXISTS ' : ''}${q(op.table)}`
-}
 
-/** `ALTER TABLE "a" RENAME TO "b"`; SQLite rewrites references in views, triggers and foreign keys. */
-export function renameTableSql(from: string, to: string): string {
-  return `ALTER TABLE ${q(from)} RENAME TO ${q(to)}`
-}
 
 /** `ALTER TABLE "t" ADD COLUMN …`, for columns `canAddNatively` accepts. */
 export function addColumnSql(table: string, column: OpOf<'addColumn'>['column']): string {
   return `ALTER TABLE ${q(table)} ADD COLUMN ${renderColumn(column)}`
 }
 
-/** `ALTER TABLE "t" DROP COLUMN "c"`, for columns nothing else names. */
-export function dropColumnSql(table: string, column: string): string {
-  return `ALTER TABLE ${q(table)} DROP COLUMN ${q(column)}`
-}
 
-/** `ALTER TABLE "t" RENAME COLUMN "a" TO "b"`; SQLite rewrites every reference to it. */
-export function renameColumnSql(table: string, from: string, to: string): string {
-  return `ALTER TABLE ${q(table)} RENAME COLUMN ${q(from)} TO ${q(to)}`
-}
 
 /** `CREATE [UNIQUE] INDEX [IF NOT EXISTS] "i" ON "t" ("a", …) [WHERE …]`; `concurrently` has no meaning in SQLite. */
 export function createIndexSql(
