@@ -12,6 +12,10 @@ export interface MigrationOptions {
   readonly branchLabels?: readonly string[]
   /** Default true: the migration runs in its own transaction. */
   readonly transactional?: boolean
+  /** How long a statement may wait for a table lock (`'5s'`, or ms); PostgreSQL `lock_timeout`. */
+  readonly lockTimeout?: string | number
+  /** How long one statement may run (`'10m'`, or ms); PostgreSQL `statement_timeout`. */
+  readonly statementTimeout?: string | number
   up?(op: OpBuilder): Promise<void> | void
   down?(op: OpBuilder): Promise<void> | void
   /** Auto-reversible migrations: `down` is the reverse of these ops, newest first. */

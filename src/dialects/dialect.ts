@@ -130,6 +130,12 @@ export interface Dialect {
   catalogFingerprint(conn: Connection, tablePrefix: string): Promise<string>
   /** Tables whose live definition the compiler needs to compile `op` (SQLite rebuilds). */
   tablesToInspect(op: Operation): readonly string[]
+  /**
+   * Statements that apply a migration's timeouts (SPEC S3, issue 3): `scope: 'transaction'` inside
+   * the migration's transaction (they end with it), `'session'` around a non-transactional one,
+   * with `reset` run afterwards. Absent: the engine has no such settings and timeouts are ignored.
+   */
+  timeoutStatements?(timeouts: { readonly lockMs?: number; readonly statementMs?: number }, scope: 'transaction' | 'session'): { readonly set: readonly Statement[]; readonly reset: readonly Statement[] }
   /** The migration lock of this database; `tablePrefix` names strata's tables, should the lock keep one. */
   lock(url: DatabaseUrl, tablePrefix?: string): MigrationLock
   /**

@@ -10,12 +10,13 @@ import { CHECKSUM_VERSION, checksum } from './checksum.js'
 import { deriveDown } from './derive-down.js'
 import { discoverMigrations, type DiscoveredFile } from './discover.js'
 import { loadMigrationModule } from './load-module.js'
-import type { MigrationDef, MigrationFile, SqlStatementText } from './migration.js'
+import type { MigrationDef, MigrationFile, MigrationTimeouts, SqlStatementText } from './migration.js'
+import { parseDuration } from '../util/duration.js'
 
 const REVISION_ID = /^[A-Za-z0-9_.-]+$/
 
 /** The keys a migration module's default export may have (SPEC S2). */
-const MODULE_KEYS: readonly string[] = ['revision', 'downRevision', 'description', 'dependsOn', 'branchLabels', 'transactional', 'up', 'down', 'change']
+const MODULE_KEYS: readonly string[] = ['revision', 'downRevision', 'description', 'dependsOn', 'branchLabels', 'transactional', 'lockTimeout', 'statementTimeout', 'up', 'down', 'change']
 
 /** A migration before its default parent is known (absent `downRevision` = previous file). */
 interface Loaded extends Omit<MigrationDef, 'downRevisions'> {
@@ -54,6 +55,7 @@ async function loadOne(dir: string, file: DiscoveredFile, dialect: DialectName):
     branchLabels: h.branchLabels,
     description: h.description ?? describeStem(file.stem),
     transactional: h.transactional,
+    ...timeouts(h.lockTimeoutMs, h.statementTimeoutMs),
     file: fileInfo(dir, file, file.kind === 'sql' ? checksum(upText) : checksum([upText, downText ?? ''])),
     up: (op) => runStatements(op, parsed.up),
     ...(parsed.hasDown ? { down: (op: OpBuilder) => runStatements(op, parsed.down ?? []) } : {}),
@@ -98,6 +100,13 @@ async function fromModule(dir: string, file: DiscoveredFile, shown: string, dial
     : downRevision === null ? null
     : typeof downRevision === 'string' ? [checkId(downRevision, file.path)]
     : list(downRevision, 'downRevision').map((r) => checkId(r, file.path))
+  const duration = (key: 'lockTimeout' | 'statementTimeout'): number | undefined => {
+    const value = options[key]
+    if (value === undefined) return undefined
+    const ms = typeof value === 'string' || typeof value === 'number' ? parseDuration(value) : undefined
+    if (ms === undefined) fail(`\`${key}\` must be a duration such as '5s' or a number of milliseconds`, `write ${key}: '5s'`)
+    return ms
+  }
   const derivedDown = change ? await deriveDown(change, dialect, shown, file.path) : undefined
   return {
     revision,
@@ -106,10 +115,16 @@ async function fromModule(dir: string, file: DiscoveredFile, shown: string, dial
     branchLabels: list(options.branchLabels, 'branchLabels'),
     description: typeof options.description === 'string' ? options.description : describeStem(file.stem),
     transactional: options.transactional ?? true,
+    ...timeouts(duration('lockTimeout'), duration('statementTimeout')),
     file: fileInfo(dir, file, checksum(text)),
     up: (up ?? change)!.bind(options),
     ...(down ? { down: down.bind(options) } : derivedDown ? { down: derivedDown } : {}),
   }
+}
+
+function timeouts(lockMs: number | undefined, statementMs: number | undefined): { timeouts?: MigrationTimeouts } {
+  if (lockMs === undefined && statementMs === undefined) return {}
+  return { timeouts: { ...(lockMs !== undefined ? { lockMs } : {}), ...(statementMs !== undefined ? { statementMs } : {}) } }
 }
 
 function runStatements(op: OpBuilder, statements: readonly SqlStatementText[]): void {

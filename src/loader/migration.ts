@@ -24,6 +24,8 @@ export interface MigrationDef {
   readonly branchLabels: readonly string[]
   readonly description: string
   readonly transactional: boolean
+  /** Per-migration server timeouts, in milliseconds (PostgreSQL `lock_timeout` / `statement_timeout`). */
+  readonly timeouts?: MigrationTimeouts
   readonly file: MigrationFile
   up(op: OpBuilder): Promise<void> | void
   /** Absent when the migration has no down and no `change()`: it is irreversible. */
@@ -37,4 +39,9 @@ export interface SqlStatementText {
   readonly sql: string
   readonly line: number
   readonly file: string
+}
+
+export interface MigrationTimeouts {
+  readonly lockMs?: number
+  readonly statementMs?: number
 }

@@ -27,6 +27,10 @@ export interface ExecuteOptions {
   readonly perOp?: <T>(fn: (conn: Connection) => Promise<T>, op: Operation) => Promise<T>
   /** Called after each statement has executed (committed, for non-transactional runs). */
   readonly onStatement?: (statement: ExecutedStatement) => void
+  /** Called before each op is compiled, on the connection it runs on (the statement journal reads the live tables). */
+  readonly beforeOp?: (op: Operation, conn: Connection) => Promise<void>
+  /** Called once each of an op's statements has executed. */
+  readonly afterOp?: (op: Operation) => void
 }
 
 /**
@@ -58,6 +62,7 @@ export async function executeMigration(
         ...(text ? { line: text.line } : {}),
       }
       const run = async (conn: Connection): Promise<void> => {
+        await options.beforeOp?.(op, conn)
         const compiled = await compile(op, conn, dialect, migration, source)
         for (const stmt of compiled) {
           if (events.listens('statement')) events.emit('statement', { runId, revision: migration.revision, sql: stmt.sql })
@@ -70,6 +75,7 @@ export async function executeMigration(
           statements.push(done)
           options.onStatement?.(done)
         }
+        options.afterOp?.(op)
       }
       await (options.perOp ? options.perOp(run, op) : run(options.conn))
     }
@@ -103,7 +109,9 @@ export async function executeMigration(
 
   const body = direction === 'up' ? migration.up : migration.down
   if (!body) throw new StrataError('E_IRREVERSIBLE', `migration ${migration.revision} has no down()`, { file: migration.file.path })
+  const timeouts = migration.timeouts && dialect.timeoutStatements?.(migration.timeouts, options.perOp ? 'session' : 'transaction')
   try {
+    for (const stmt of timeouts?.set ?? []) await options.conn.execute(stmt)
     await body(op)
     await flush()
   } catch (error) {
@@ -113,6 +121,8 @@ export async function executeMigration(
       revision: migration.revision,
       hint: 'fix the migration code; its own transaction was rolled back',
     }, { cause: error })
+  } finally {
+    for (const stmt of timeouts?.reset ?? []) await options.conn.execute(stmt).catch(() => {})
   }
   return { ops, statements }
 }

@@ -7,7 +7,14 @@ export type SqlMarkerName = 'up' | 'down'
 
 /** Header directives, allowed only before the first section (or before the SQL of a `.up.sql`). */
 export type SqlHeaderName =
-  'revision' | 'down-revision' | 'depends-on' | 'branch-labels' | 'description' | 'no-transaction'
+  | 'revision'
+  | 'down-revision'
+  | 'depends-on'
+  | 'branch-labels'
+  | 'description'
+  | 'no-transaction'
+  | 'lock-timeout'
+  | 'statement-timeout'
 
 /** Every `-- strata:NAME` directive strata knows. */
 export type SqlDirectiveName = SqlMarkerName | SqlHeaderName | 'lint-ignore'
@@ -42,6 +49,8 @@ const STRATA_NAMES: readonly SqlDirectiveName[] = [
   'branch-labels',
   'description',
   'no-transaction',
+  'lock-timeout',
+  'statement-timeout',
   'lint-ignore',
 ]
 const MIGRATE_NAMES: readonly SqlDirectiveName[] = ['up', 'down']

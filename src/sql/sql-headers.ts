@@ -1,4 +1,5 @@
 import { StrataError } from '../errors/index.js'
+import { parseDuration } from '../util/duration.js'
 import { directiveLabel, type SqlDirective } from './sql-directives.js'
 
 /** The header comments of an SQL migration (SPEC S2); absent fields take the loader's defaults. */
@@ -17,6 +18,10 @@ export interface SqlMigrationHeaders {
   readonly transactional: boolean
   /** File-wide `-- strata:lint-ignore RULE, …` lines of the header. */
   readonly lintIgnore: readonly string[]
+  /** `-- strata:lock-timeout 5s`, in milliseconds. */
+  readonly lockTimeoutMs?: number
+  /** `-- strata:statement-timeout 10m`, in milliseconds. */
+  readonly statementTimeoutMs?: number
 }
 
 /** Header fields as they are collected, line by line. */
@@ -28,6 +33,8 @@ export interface HeaderDraft {
   description?: string
   transactional: boolean
   lintIgnore: string[]
+  lockTimeoutMs?: number
+  statementTimeoutMs?: number
 }
 
 const REVISION_ID = /^[A-Za-z0-9_.-]+$/
@@ -55,7 +62,9 @@ export function applyHeader(
     name === 'revision' ||
     name === 'down-revision' ||
     name === 'description' ||
-    name === 'no-transaction'
+    name === 'no-transaction' ||
+    name === 'lock-timeout' ||
+    name === 'statement-timeout'
   if (single && seen.has(name))
     throw fail(
       'is given twice',
@@ -106,10 +115,18 @@ export function applyHeader(
     case 'lint-ignore':
       addAll(draft.lintIgnore, parseLintIgnore(directive, file))
       return
+    case 'lock-timeout':
+    case 'statement-timeout': {
+      const ms = parseDuration(value)
+      if (ms === undefined) throw fail(`takes a duration (got \`${value}\`)`, `write e.g. \`${directiveLabel(directive)} 5s\` (ms, s, m, h)`)
+      if (name === 'lock-timeout') draft.lockTimeoutMs = ms
+      else draft.statementTimeoutMs = ms
+      return
+    }
     default:
       throw fail(
         'is not a header',
-        'headers are revision, down-revision, depends-on, branch-labels, description, no-transaction',
+        'headers are revision, down-revision, depends-on, branch-labels, description, no-transaction, lock-timeout, statement-timeout',
       )
   }
 }

@@ -88,4 +88,29 @@ describe('strata on PostgreSQL (CLI end to end)', () => {
     writeFileSync(join(project.dir, 'migrations', '002_more.sql'), '-- strata:up\nCREATE TABLE more (id int);\n')
     expect(strata(['up', ...args], project.dir).code).toBe(0)
   })
+
+  it('per-migration lock_timeout and statement_timeout stop a migration instead of hanging', async () => {
+    migrations()
+    expect(strata(['up', ...args], project.dir).code).toBe(0)
+    project.write('003_blocked.sql', '-- strata:lock-timeout 300ms\n-- strata:up\nALTER TABLE graphics ADD COLUMN blocked int;\n-- strata:down\nALTER TABLE graphics DROP COLUMN blocked;\n')
+    const blocker = new pg.Client({ connectionString: SERVER })
+    await blocker.connect()
+    await blocker.query('BEGIN')
+    await blocker.query(`LOCK TABLE "${schema}".graphics IN ACCESS SHARE MODE`)
+    try {
+      const started = Date.now()
+      const run = strata(['up', ...args], project.dir)
+      expect(run.code).toBe(1)
+      expect(run.stderr).toContain('lock timeout')
+      expect(Date.now() - started).toBeLessThan(15_000)
+    } finally {
+      await blocker.query('ROLLBACK')
+      await blocker.end()
+    }
+    project.write('003_blocked.sql', '-- strata:up\nSELECT 1;\n')
+    project.write('004_slow.ts', "export default { statementTimeout: '300ms', transactional: false, async up(op) { await op.query('SELECT pg_sleep(3)') }, down() {} }\n")
+    const slow = strata(['up', ...args], project.dir)
+    expect(slow.code).toBe(1)
+    expect(slow.stderr).toContain('statement timeout')
+  })
 })

@@ -1,4 +1,4 @@
-import type { Dialect } from '../dialect.js'
+import type { Dialect, Statement } from '../dialect.js'
 import { quoteDoubled } from '../shared/identifiers.js'
 import { postgresCompiler, postgresTablesToInspect } from './postgres-compiler.js'
 import { openPostgres } from './postgres-driver.js'
@@ -27,4 +27,19 @@ export const postgresDialect: Dialect = {
   tablesToInspect: postgresTablesToInspect,
   lock: (url) => new PostgresLock(url),
   catalogFingerprint: postgresCatalogFingerprint,
+  timeoutStatements(timeouts, scope) {
+    const set: Statement[] = []
+    const reset: Statement[] = []
+    const local = scope === 'transaction' ? 'LOCAL ' : ''
+    // SET takes no bound parameters; the values are whole milliseconds from the loader.
+    if (timeouts.lockMs !== undefined) {
+      set.push({ sql: `SET ${local}lock_timeout = ${Math.round(timeouts.lockMs)}`, params: [] })
+      if (!local) reset.push({ sql: 'RESET lock_timeout', params: [] })
+    }
+    if (timeouts.statementMs !== undefined) {
+      set.push({ sql: `SET ${local}statement_timeout = ${Math.round(timeouts.statementMs)}`, params: [] })
+      if (!local) reset.push({ sql: 'RESET statement_timeout', params: [] })
+    }
+    return { set, reset }
+  },
 }
