@@ -149,7 +149,7 @@ describe('parseSqlMigration errors', () => {
       `"migrations/003_x.sql:1: unknown directive \`-- strata:revison\`; did you mean \`-- strata:revision\`?"`,
     )
     expect(error.hint).toMatchInlineSnapshot(
-      `"the known directives are strata:up, strata:down, strata:revision, strata:down-revision, strata:depends-on, strata:branch-labels, strata:description, strata:no-transaction, strata:lint-ignore; for a plain comment, drop the \`strata:\`"`,
+      `"the known directives are strata:up, strata:down, strata:revision, strata:down-revision, strata:depends-on, strata:branch-labels, strata:description, strata:no-transaction, strata:lock-timeout, strata:statement-timeout, strata:lint-ignore; for a plain comment, drop the \`strata:\`"`,
     )
     expect(fail('-- strata:up\n-- strata:dwn\n').message).toContain(
       'did you mean `-- strata:down`?',
