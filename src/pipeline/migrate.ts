@@ -67,6 +67,7 @@ export async function migrate(project: Project, options: MigrateOptions): Promis
         conn, dialect: project.dialect, history: project.history, events: project.events, runId, by,
         singleTransaction: options.singleTransaction ?? false,
         onFailure: policy.onFailure === 'stop' ? 'stop' : 'rollback',
+        tablePrefix: project.config.tablePrefix,
       })
       if (plan.steps.length > 0) await recordSchema(project, conn)
       await project.history.finishRun(conn, runId, { status: 'succeeded', toRevisions: plan.toHeads, report })

@@ -6,6 +6,7 @@ import type { MigrationDef } from '../loader/migration.js'
 import type { Plan, PlanStep } from '../plan/plan.js'
 import { executeMigration, isConcurrent, messageOf, type ExecutedStatement } from './execute-migration.js'
 import type { Operation } from '../ops/operation.js'
+import { StatementJournal, undoSummary, undoneError } from './statement-journal.js'
 
 export type MigrationStatus = 'applied' | 'reverted' | 'failed' | 'not-run' | 'rolled-back'
 
@@ -41,6 +42,12 @@ export interface RunnerOptions {
   readonly singleTransaction: boolean
   /** `rollback` reverts what this run committed when a later migration fails; `stop` keeps it. */
   readonly onFailure: 'rollback' | 'stop'
+  /**
+   * strata's table prefix. When given, on an engine without transactional DDL each
+   * non-transactional migration keeps a statement journal and undoes its committed statements
+   * when a later one fails (SPEC S4).
+   */
+  readonly tablePrefix?: string
 }
 
 /**
@@ -154,7 +161,9 @@ async function applyStep(migration: MigrationDef, direction: Direction, options:
     await history.setState(conn, migration.revision, 'dirty')
   }
   const committed: ExecutedStatement[] = []
+  const journal = !dialect.capabilities.transactionalDdl && options.tablePrefix !== undefined ? new StatementJournal(dialect, options.tablePrefix) : undefined
   try {
+    await journal?.start(conn)
     const execution = await executeMigration(migration, direction, {
       ...base,
       conn,
@@ -163,18 +172,23 @@ async function applyStep(migration: MigrationDef, direction: Direction, options:
       ...(dialect.capabilities.transactionalDdl
         ? { perOp: <T>(fn: (c: Connection) => Promise<T>, op: Operation) => (isConcurrent(op) && dialect.capabilities.concurrentIndex ? fn(conn) : conn.transaction(fn)) }
         : {}),
-      onStatement: (s) => void committed.push(s),
+      onStatement: (s) => {
+        committed.push(s)
+        journal?.record(s)
+      },
+      ...(journal ? { beforeOp: journal.beforeOp, afterOp: journal.afterOp } : {}),
     })
     await finish(conn, direction === 'up')
     return execution.statements.length
   } catch (error) {
-    if (committed.length === 0) {
+    const undo = committed.length > 0 && journal ? await journal.undo(conn) : undefined
+    if (committed.length === 0 || undo?.ok) {
       if (direction === 'up') await history.remove(conn, migration.revision)
       else await history.setState(conn, migration.revision, 'applied')
-      throw error
+      throw undo ? undoneError(migration, error, undo) : error
     }
     const list = committed.map((s) => `  ${s.sql.split('\n')[0]}`).join('\n')
-    throw new StrataError('E_DIRTY', `migration ${migration.revision} is not transactional and failed after ${committed.length} committed statement(s): ${messageOf(error)}\nCommitted:\n${list}`, {
+    throw new StrataError('E_DIRTY', `migration ${migration.revision} is not transactional and failed after ${committed.length} committed statement(s): ${messageOf(error)}\nCommitted:\n${list}${undo ? `\n${undoSummary(undo)}` : ''}`, {
       file: migration.file.path,
       revision: migration.revision,
       committed: committed.map((s) => s.sql),
