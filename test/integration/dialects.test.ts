@@ -63,6 +63,29 @@ for (const dialect of DIALECTS) {
       expect(strata(['up', ...db.args], project.dir).code).toBe(0)
     })
 
+    it('a runner killed with -9 mid-migration does not block the next one', async () => {
+      project.write('001_graphics.sql', GRAPHICS)
+      project.write('002_stuck.ts', "export default { async up(op) { await op.query('SELECT 1'); await new Promise((r) => setTimeout(r, 60_000)) }, down() {} }\n")
+      const victim = strataAsync(['up', ...db.args], project.dir)
+      const deadline = Date.now() + 20_000
+      while (!victim.stderrText().includes('applying 002_stuck') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+      victim.kill('SIGKILL')
+      await victim.done
+      project.write('002_stuck.ts', 'export default { up() {}, down() {} }\n')
+      let next = strata(['up', '--lock-timeout', '10', ...db.args], project.dir)
+      if (dialect.name === 'mysql') {
+        // The lock is gone, but without transactional DDL the interrupted revision is dirty (SPEC S13).
+        expect(next.code).toBe(3)
+        expect(next.stderr).toContain('error[E_DIRTY]: revision 002_stuck is dirty')
+        expect(strata(['repair', '--mark', 'reverted', ...db.args], project.dir).code).toBe(0)
+        next = strata(['up', ...db.args], project.dir)
+      }
+      expect(next.stderr).not.toContain('error[')
+      expect(next.code).toBe(0)
+      const status = JSON.parse(strata(['status', '--json', ...db.args], project.dir).stdout) as { current: string[] }
+      expect(status.current).toEqual(['002_stuck'])
+    })
+
     it('two runners apply every migration once; a timed-out one exits 4', async () => {
       project.write('001_graphics.sql', GRAPHICS)
       project.write('002_slow.ts', "export default { async up(op) { op.addColumn('graphics', { name: 'slow', type: 'text' }); await op.query('SELECT 1'); await new Promise((r) => setTimeout(r, 2500)) }, down(op) { op.dropColumn('graphics', 'slow') } }\n")

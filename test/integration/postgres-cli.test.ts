@@ -113,4 +113,30 @@ describe('strata on PostgreSQL (CLI end to end)', () => {
     expect(slow.code).toBe(1)
     expect(slow.stderr).toContain('statement timeout')
   })
+
+  it('CREATE INDEX CONCURRENTLY runs in a non-transactional migration, and is refused in a transactional one', async () => {
+    migrations()
+    project.write('003_ix.ts', "export default { transactional: false, up(op) { op.createIndex('idx_title', 'graphics', ['title'], { concurrently: true }) }, down(op) { op.dropIndex('idx_title', { concurrently: true }) } }\n")
+    const run = strata(['up', ...args], project.dir)
+    expect(run.stderr).not.toContain('error[')
+    expect(run.code).toBe(0)
+    const valid = await sql<{ indisvalid: boolean }>(`SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = 'idx_title' AND n.nspname = $1`, [schema])
+    expect(valid).toEqual([{ indisvalid: true }])
+    expect(strata(['down', '002_event', ...args], project.dir).code).toBe(0)
+    project.write('003_ix.ts', "export default { up(op) { op.createIndex('idx_title', 'graphics', ['title'], { concurrently: true }) }, down(op) { op.dropIndex('idx_title') } }\n")
+    expect(strata(['repair', ...args], project.dir).code).toBe(0)
+    const refused = strata(['up', ...args], project.dir)
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toContain('transactional: false')
+  })
+
+  it('TLS parameters reach the client (this server has no TLS: sslmode=require is refused clearly)', () => {
+    migrations()
+    const url = `${SERVER.replace('postgres://postgres@', `postgres://postgres:${SECRET}@`)}?sslmode=require&schema=${schema}`
+    const run = strata(['status', '--url', url, '--migrations', 'migrations'], project.dir)
+    expect(run.code).toBe(1)
+    expect(run.stderr).toContain('E_CONNECT')
+    expect(run.stderr).toMatch(/SSL/i)
+    expect(run.stderr).not.toContain(SECRET)
+  })
 })
