@@ -47,4 +47,14 @@ describe('strata on MariaDB (CLI end to end)', () => {
     const stored = JSON.stringify(await admin(`SELECT * FROM \`${database}\`.strata_runs`)) + JSON.stringify(await admin(`SELECT * FROM \`${database}\`.strata_history`))
     for (const text of [up.stdout, up.stderr, status.stdout, status.stderr, wrong.stdout, wrong.stderr, stored]) expect(text).not.toContain(SECRET)
   })
+
+  it('TLS parameters reach the client (this server has no TLS: ssl is refused clearly)', () => {
+    project.write('001_a.sql', '-- strata:up\nCREATE TABLE a (id int);\n')
+    const ssl = encodeURIComponent(JSON.stringify({ rejectUnauthorized: true }))
+    const run = strata(['status', '--url', `mysql://${user}:${SECRET}@127.0.0.1:3306/${database}?ssl=${ssl}`, '--migrations', 'migrations'], project.dir)
+    expect(run.code).toBe(1)
+    expect(run.stderr).toContain('E_CONNECT')
+    expect(run.stderr).toContain('secure connection')
+    expect(run.stderr).not.toContain(SECRET)
+  })
 })

@@ -25,7 +25,8 @@ describe('strata on PostgreSQL (CLI end to end)', () => {
   let args: string[] = []
   beforeEach(() => {
     schema = `strata_cli_${process.pid}_${Math.random().toString(36).slice(2, 8)}`
-    const url = SERVER.replace('postgres://postgres@', `postgres://postgres:${SECRET}@`)
+    // postgresql:// is the other spelling of the scheme (SPEC S12); the suite uses it throughout.
+    const url = SERVER.replace('postgres://postgres@', `postgresql://postgres:${SECRET}@`)
     args = ['--url', `${url}?schema=${schema}`, '--migrations', 'migrations']
   })
   afterEach(async () => {
