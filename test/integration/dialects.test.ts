@@ -63,6 +63,44 @@ for (const dialect of DIALECTS) {
       expect(strata(['up', ...db.args], project.dir).code).toBe(0)
     })
 
+    it('every file format, change() reversal, op.query, stamp, status --json and drift', async () => {
+      project.write('001_graphics.sql', GRAPHICS)
+      project.write('002_pair.up.sql', 'CREATE TABLE venues (id integer PRIMARY KEY, name varchar(40));\n')
+      project.write('002_pair.down.sql', 'DROP TABLE venues;\n')
+      project.write('003_change.ts', `import { migration } from 'strata-migrate'
+export default migration({
+  async change(op) {
+    op.addColumn('venues', { name: 'city', type: 'varchar(40)', nullable: true })
+    op.createIndex('idx_venues_city', 'venues', ['city'])
+  },
+})
+`)
+      project.write('004_count.ts', `export default {
+  async up(op) {
+    const [row] = await op.query('SELECT count(*) AS n FROM graphics')
+    op.execute('INSERT INTO venues (id, name) VALUES (?, ?)', [Number(row.n), 'arena'])
+  },
+  down(op) { op.execute('DELETE FROM venues') },
+}
+`)
+      expect(strata(['up', ...db.args], project.dir).code).toBe(0)
+      expect(await db.rows('SELECT id, name FROM venues')).toEqual([{ id: 3, name: 'arena' }])
+      expect(await db.columns('venues')).toEqual(['id', 'name', 'city'])
+      const doc = JSON.parse(strata(['status', '--json', ...db.args], project.dir).stdout) as Record<string, unknown>
+      expect(Object.keys(doc)).toEqual(['environment', 'database', 'applied', 'current', 'heads', 'pending', 'modified', 'missing', 'drift'])
+      expect(doc['database']).toMatchObject({ dialect: dialect.name })
+      expect(doc['current']).toEqual(['004_count'])
+      expect(doc['drift']).toBeNull()
+      expect(strata(['down', '002_pair', ...db.args], project.dir).code).toBe(0)
+      expect(await db.columns('venues')).toEqual(['id', 'name'])
+      expect(await db.indexes('venues')).toEqual([])
+      // Adopt: stamp to the head without running, then the schema differs from what was recorded.
+      expect(strata(['stamp', 'heads', ...db.args], project.dir).code).toBe(0)
+      await db.exec('CREATE TABLE sneaky (id integer)')
+      const drift = JSON.parse(strata(['status', '--json', ...db.args], project.dir).stdout) as { drift: { objects: Array<{ name: string; change: string }> } }
+      expect(drift.drift.objects).toEqual([expect.objectContaining({ name: 'sneaky', change: 'added' })])
+    })
+
     it('a runner killed with -9 mid-migration does not block the next one', async () => {
       project.write('001_graphics.sql', GRAPHICS)
       project.write('002_stuck.ts', "export default { async up(op) { await op.query('SELECT 1'); await new Promise((r) => setTimeout(r, 60_000)) }, down() {} }\n")

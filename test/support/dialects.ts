@@ -12,6 +12,8 @@ export interface TestDatabase {
   columns(table: string): Promise<string[]>
   indexes(table: string): Promise<string[]>
   rows<T = Record<string, unknown>>(sql: string): Promise<T[]>
+  /** Runs a statement behind strata's back (drift tests). */
+  exec(sql: string): Promise<void>
   tables(): Promise<string[]>
   drop(): Promise<void>
 }
@@ -41,6 +43,14 @@ const sqlite: TestDialect = {
       columns: async (table) => read<{ name: string }>('SELECT name FROM pragma_table_info(?)', [table]).map((r) => r.name),
       indexes: async (table) => read<{ name: string }>("SELECT name FROM pragma_index_list(?) WHERE origin = 'c' ORDER BY name", [table]).map((r) => r.name),
       rows: async (sql) => read(sql),
+      exec: async (sql) => {
+        const db = new Database(file)
+        try {
+          db.exec(sql)
+        } finally {
+          db.close()
+        }
+      },
       tables: async () => read<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").map((r) => r.name),
       drop: async () => {},
     }
@@ -66,6 +76,7 @@ const postgres: TestDialect = {
       columns: async (table) => (await query<{ column_name: string }>('SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position', [schema, table])).map((r) => r.column_name),
       indexes: async (table) => (await query<{ indexname: string }>(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 AND indexname NOT LIKE '%_pkey' ORDER BY indexname`, [schema, table])).map((r) => r.indexname),
       rows: (sql) => query(sql),
+      exec: async (sql) => void (await query(sql)),
       tables: async () => (await query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE' ORDER BY table_name", [schema])).map((r) => r.table_name),
       drop: async () => {
         await query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
@@ -96,6 +107,7 @@ const mysql: TestDialect = {
       columns: async (table) => (await run<{ c: string }>('SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION', [database, table])).map((r) => r.c),
       indexes: async (table) => (await run<{ i: string }>("SELECT DISTINCT INDEX_NAME AS i FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME <> 'PRIMARY' ORDER BY i", [database, table])).map((r) => r.i),
       rows: (sql) => run(sql),
+      exec: async (sql) => void (await run(sql)),
       tables: async () => (await run<{ t: string }>("SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY t", [database])).map((r) => r.t),
       drop: async () => {
         await run(`DROP DATABASE IF EXISTS \`${database}\``, [], false)
