@@ -1,5 +1,6 @@
+import { runCycle } from './round-trip.js'
+export { rejection } from './round-trip.js'
 import { randomBytes } from 'node:crypto'
-import { expect } from 'vitest'
 import type { CompileContext, Connection, Statement } from '../../src/dialects/dialect.js'
 import { mysqlCompiler, mysqlTablesToInspect } from '../../src/dialects/mysql/mysql-compiler.js'
 import { inspectMysqlTables, introspectMysql } from '../../src/dialects/mysql/mysql-introspector.js'
@@ -111,24 +112,6 @@ export async function roundTrip(
   conn: Connection,
   cycle: { readonly up: readonly Operation[]; readonly down: readonly Operation[]; readonly check: () => Promise<void>; readonly changesSchema?: boolean },
 ): Promise<void> {
-  const before = await snapshot(conn)
-  await apply(conn, ...cycle.up)
-  await cycle.check()
-  const after = await snapshot(conn)
-  if (cycle.changesSchema !== false) expect(after).not.toEqual(before)
-  await apply(conn, ...cycle.down)
-  expect(await snapshot(conn)).toEqual(before)
-  await apply(conn, ...cycle.up)
-  expect(await snapshot(conn)).toEqual(after)
-  await cycle.check()
+  await runCycle(conn, cycle, apply, snapshot)
 }
 
-/** Runs `action`, expecting a rejection; returns the error. */
-export async function rejection(action: () => Promise<unknown>): Promise<Error & { code?: string }> {
-  try {
-    await action()
-  } catch (error) {
-    return error as Error & { code?: string }
-  }
-  throw new Error('expected a rejection, nothing was thrown')
-}

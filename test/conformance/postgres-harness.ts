@@ -1,5 +1,6 @@
+import { runCycle } from './round-trip.js'
+export { rejection } from './round-trip.js'
 import { randomBytes } from 'node:crypto'
-import { expect } from 'vitest'
 import type { CompileContext, Connection, DatabaseUrl, Statement } from '../../src/dialects/dialect.js'
 import { postgresCompiler, postgresTablesToInspect } from '../../src/dialects/postgres/postgres-compiler.js'
 import { openPostgres } from '../../src/dialects/postgres/postgres-driver.js'
@@ -89,25 +90,6 @@ export async function roundTrip(
     readonly run?: (conn: Connection, ...ops: Operation[]) => Promise<void>
   },
 ): Promise<void> {
-  const run = cycle.run ?? apply
-  const before = await snapshot(conn)
-  await run(conn, ...cycle.up)
-  await cycle.check()
-  const after = await snapshot(conn)
-  if (cycle.changesSchema !== false) expect(after).not.toEqual(before)
-  await run(conn, ...cycle.down)
-  expect(await snapshot(conn)).toEqual(before)
-  await run(conn, ...cycle.up)
-  expect(await snapshot(conn)).toEqual(after)
-  await cycle.check()
+  await runCycle(conn, cycle, cycle.run ?? apply, snapshot)
 }
 
-/** Runs `action`, expecting a rejection; returns the error. */
-export async function rejection(action: () => Promise<unknown>): Promise<Error & { code?: string; details?: Record<string, unknown> }> {
-  try {
-    await action()
-  } catch (error) {
-    return error as Error & { code?: string }
-  }
-  throw new Error('expected a rejection, nothing was thrown')
-}

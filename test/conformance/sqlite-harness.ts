@@ -1,7 +1,8 @@
+import { runCycle } from './round-trip.js'
+export { rejection } from './round-trip.js'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { expect } from 'vitest'
 import type { CompileContext, Connection, Statement } from '../../src/dialects/dialect.js'
 import { sqliteDialect } from '../../src/dialects/sqlite/sqlite-dialect.js'
 import type { Operation } from '../../src/ops/operation.js'
@@ -87,24 +88,6 @@ export async function roundTrip(
   },
 ): Promise<void> {
   if (cycle.normalize) await apply(conn, ...cycle.normalize)
-  const before = await snapshot(conn)
-  await apply(conn, ...cycle.up)
-  await cycle.check()
-  const after = await snapshot(conn)
-  if (cycle.changesSchema !== false) expect(after).not.toEqual(before)
-  await apply(conn, ...cycle.down)
-  expect(await snapshot(conn)).toEqual(before)
-  await apply(conn, ...cycle.up)
-  expect(await snapshot(conn)).toEqual(after)
-  await cycle.check()
+  await runCycle(conn, cycle, apply, snapshot)
 }
 
-/** Runs `action`, expecting a rejection; returns the error. */
-export async function rejection(action: () => Promise<unknown>): Promise<Error & { code?: string; details?: Record<string, unknown> }> {
-  try {
-    await action()
-  } catch (error) {
-    return error as Error & { code?: string }
-  }
-  throw new Error('expected a rejection, nothing was thrown')
-}
