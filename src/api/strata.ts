@@ -7,6 +7,10 @@ import { renderOfflineSql } from '../plan/offline-sql.js'
 import { buildPlan } from '../plan/plan.js'
 import { repair, stamp, unlock, type RepairResult, type StampResult } from '../pipeline/admin.js'
 import { migrate, type MigrateResult } from '../pipeline/migrate.js'
+import type { BackupListing, Verification } from '../backup/backup-store.js'
+import { reportOf, type CheckReport } from '../checks/check.js'
+import { createBackup, openBackups, restoreBackup, verifyBackup, type RestoreResult } from '../pipeline/backup.js'
+import { postflight, preflight } from '../pipeline/checks.js'
 import { loadProject, readOnly, type Project } from '../pipeline/session.js'
 import { compare, computeStatus, type StatusReport } from '../pipeline/status.js'
 
@@ -122,6 +126,34 @@ export class Strata {
 
   async repair(options: { mark?: 'applied' | 'reverted' } = {}): Promise<RepairResult> {
     return repair(await this.project(), { lockTimeoutMs: this.#lockTimeoutMs(), ...options })
+  }
+
+  /**
+   * Every preflight check (SPEC S5) without changing anything: `ok` is false when one fails.
+   * A held lock is a warning here.
+   */
+  async check(): Promise<CheckReport> {
+    const project = await this.project()
+    const { policy } = project.config
+    const backups = policy.requireBackup || policy.onFailure === 'restore' ? await openBackups(project) : null
+    return readOnly(project, async (conn) => reportOf(await preflight(project, conn, {
+      mode: 'check', backups: backups?.store ?? null, programs: backups?.engine.programs ?? [],
+    })))
+  }
+
+  /** Every postflight check (SPEC S5) on the database as it is now. */
+  async validate(): Promise<CheckReport> {
+    const project = await this.project()
+    return readOnly(project, async (conn) => reportOf((await postflight(project, conn, null)).checks))
+  }
+
+  /** Backups of this database (SPEC S5): create, list, verify, restore, prune. */
+  readonly backup = {
+    create: async (): Promise<BackupListing> => createBackup(await this.project(), { lockTimeoutMs: this.#lockTimeoutMs() }),
+    list: async (options: { all?: boolean } = {}): Promise<BackupListing[]> => (await openBackups(await this.project())).store.list(options),
+    verify: async (id?: string): Promise<Verification> => verifyBackup(await this.project(), id),
+    restore: async (id?: string): Promise<RestoreResult> => restoreBackup(await this.project(), id, { lockTimeoutMs: this.#lockTimeoutMs() }),
+    prune: async (keep?: number): Promise<string[]> => (await openBackups(await this.project())).store.prune(keep),
   }
 
   /** Clears a lock left by a dead process; `force` ends a live holder (on this host) first. */

@@ -6,11 +6,13 @@ import { registerHistory } from './commands/history.js'
 import { registerPlan } from './commands/plan.js'
 import { registerMigrate } from './commands/migrate.js'
 import { registerAdmin } from './commands/admin.js'
+import { registerBackup } from './commands/backup.js'
+import { registerChecks } from './commands/checks.js'
 import { RELATIVE_MARK } from './context.js'
 import { reportError, useNdjsonStderr, type GlobalOptions } from './output.js'
 import { StrataError } from '../errors/index.js'
 
-const VERSION = '0.1.0'
+import { VERSION } from '../version.js'
 
 export function buildProgram(): Command {
   const program = new Command('strata')
@@ -28,7 +30,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run `strata --help` for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text), outputError: () => {} })
-  for (const register of [registerInit, registerNew, registerStatus, registerHistory, registerPlan, registerMigrate, registerAdmin]) {
+  for (const register of [registerInit, registerNew, registerStatus, registerHistory, registerPlan, registerMigrate, registerAdmin, registerChecks, registerBackup]) {
     register(program)
   }
   return program

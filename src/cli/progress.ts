@@ -6,10 +6,12 @@ import { out } from './output.js'
  * Renders run events on stderr: one line per migration (start and result), or NDJSON with
  * `--progress json`. A terminal gets the same lines; richer bars arrive with monitoring.
  */
+const SYMBOL = { pass: '✓', warn: '!', fail: '✗' } as const
+
 export function attachProgress(strata: Strata, mode: 'bar' | 'plain' | 'json'): void {
   if (mode === 'json') {
     const emit = (type: string) => (payload: object) => out.event({ type, ...payload })
-    for (const type of ['run:start', 'migration:start', 'migration:done', 'migration:failed', 'rollback:start', 'rollback:done', 'lock:wait', 'run:done', 'log'] as const) {
+    for (const type of ['run:start', 'migration:start', 'migration:done', 'migration:failed', 'rollback:start', 'rollback:done', 'lock:wait', 'run:done', 'log', 'check', 'backup:start', 'backup:done', 'restore:start', 'restore:done'] as const) {
       strata.on(type, emit(type))
     }
     return
@@ -25,4 +27,11 @@ export function attachProgress(strata: Strata, mode: 'bar' | 'plain' | 'json'): 
   strata.on('rollback:start', ({ revisions }) => out.info(`rolling back what this run applied: ${revisions.join(', ')}`))
   strata.on('rollback:done', ({ ok }) => out.info(ok ? 'rollback complete: the database is as it was before the run' : 'rollback FAILED: see the error below'))
   strata.on('log', ({ message }) => out.info(message))
+  strata.on('check', ({ phase, name, status, message }) => {
+    if (status !== 'pass') out.info(`  ${phase} ${SYMBOL[status]} ${name}: ${message}`)
+  })
+  strata.on('backup:start', ({ dir }) => out.info(`backing up to ${dir} …`))
+  strata.on('backup:done', ({ id, size, durationMs, verified }) => out.info(`backup ${id} taken (${(size / 1048576).toFixed(1)} MiB in ${durationMs} ms${verified ? ', verified' : ''})`))
+  strata.on('restore:start', ({ backupId }) => out.info(`restoring backup ${backupId} …`))
+  strata.on('restore:done', ({ backupId, durationMs }) => out.info(`restored backup ${backupId} in ${durationMs} ms`))
 }

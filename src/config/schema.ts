@@ -23,7 +23,7 @@ export const environmentSchema = z.strictObject({
 
 const expectation = z.union([z.number(), z.string(), z.boolean(), z.null()])
 
-const userCheck = z.union([
+export const userCheck = z.union([
   z.strictObject({ name: z.string(), sql: z.string(), expect: expectation }),
   z.strictObject({ name: z.string(), http: z.string(), status: z.number().int().optional(), body: z.string().optional(), timeout_ms: z.number().int().positive().optional() }),
   z.strictObject({ name: z.string(), command: z.array(z.string()).min(1), timeout_ms: z.number().int().positive().optional() }),
@@ -72,6 +72,7 @@ export const configSchema = z.strictObject({
 
 export type ConfigFile = z.infer<typeof configSchema>
 export type Policy = z.infer<typeof policySchema>
+export type UserCheck = z.infer<typeof userCheck>
 
 /** Every key the config file knows, for "did you mean" hints. */
 export const KNOWN_KEYS: readonly string[] = [

@@ -136,6 +136,12 @@ export interface Dialect {
    * with `reset` run afterwards. Absent: the engine has no such settings and timeouts are ignored.
    */
   timeoutStatements?(timeouts: { readonly lockMs?: number; readonly statementMs?: number }, scope: 'transaction' | 'session'): { readonly set: readonly Statement[]; readonly reset: readonly Statement[] }
+  /**
+   * The engine's own data-consistency checks (SPEC S5 preflight and postflight): SQLite
+   * `integrity_check` and `foreign_key_check`, PostgreSQL invalid indexes and not-valid
+   * constraints, MySQL `CHECK TABLE` where cheap. `fail` means the data is damaged.
+   */
+  checkConsistency(conn: Connection): Promise<{ readonly status: 'pass' | 'warn' | 'fail'; readonly message: string }>
   /** The migration lock of this database; `tablePrefix` names strata's tables, should the lock keep one. */
   lock(url: DatabaseUrl, tablePrefix?: string): MigrationLock
   /**

@@ -13,6 +13,12 @@ export interface StrataEvents {
   'rollback:start': { runId: string; revisions: readonly string[] }
   'rollback:done': { runId: string; revisions: readonly string[]; ok: boolean }
   'lock:wait': { holder: LockOwner | null }
+  /** One preflight or postflight check's outcome (SPEC S5). */
+  check: { phase: 'preflight' | 'postflight'; name: string; status: 'pass' | 'warn' | 'fail'; message: string }
+  'backup:start': { dir: string }
+  'backup:done': { id: string; path: string; size: number; durationMs: number; verified: boolean }
+  'restore:start': { backupId: string }
+  'restore:done': { backupId: string; durationMs: number }
   'run:done': { runId: string; status: string; durationMs: number }
   log: { level: 'info' | 'warn'; message: string }
 }

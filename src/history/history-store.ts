@@ -29,7 +29,7 @@ export interface LogEntry {
   readonly detail?: string | null
 }
 
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'refused' | 'rolled-back' | 'interrupted'
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'refused' | 'rolled-back' | 'restored' | 'interrupted'
 
 export interface RunRow {
   readonly runId: string
@@ -202,6 +202,12 @@ export class HistoryStore {
       durationMs: r['duration_ms'] == null ? null : Number(r['duration_ms']),
       detail: r['detail'] == null ? null : String(r['detail']),
     }))
+  }
+
+  /** True when the run's row exists (a restore may have replaced the table with an older one). */
+  async hasRun(conn: Connection, runId: string): Promise<boolean> {
+    const rows = await conn.query({ sql: `SELECT 1 AS one FROM ${this.#q('runs')} WHERE run_id = ?`, params: [runId] })
+    return rows.length > 0
   }
 
   async startRun(conn: Connection, run: Omit<RunRow, 'status' | 'finishedAt' | 'error' | 'report' | 'toRevisions' | 'recordPath' | 'backupId'> & { toRevisions?: readonly string[] | null }): Promise<void> {

@@ -1,6 +1,6 @@
 import type { LockOwner } from '../dialects/dialect.js'
 import { StrataError } from '../errors/index.js'
-import { withLockedSession, type LockOptions } from './migrate.js'
+import { withLockedSession, type LockOptions } from './lock.js'
 import { newRunId, whoAmI, type Project } from './session.js'
 import { compare, recordSchema } from './status.js'
 
@@ -15,7 +15,7 @@ export interface StampResult {
  * database (SPEC S12 `stamp`). Moves the history to exactly the target; every change is logged.
  */
 export async function stamp(project: Project, target: string, options: LockOptions): Promise<StampResult> {
-  return withLockedSession(project, 'stamp', options, async (conn) => {
+  return withLockedSession(project, 'stamp', options, async ({ conn }) => {
     const { history, graph, migrations } = project
     const comparison = await compare(project, conn)
     const wanted = new Set<string>()
@@ -67,7 +67,7 @@ export interface RepairResult {
  * dirty revisions (SPEC S2, S4), each logged as a `repair` with what it was before.
  */
 export async function repair(project: Project, options: RepairOptions): Promise<RepairResult> {
-  return withLockedSession(project, 'repair', options, async (conn) => {
+  return withLockedSession(project, 'repair', options, async ({ conn }) => {
     const { history, migrations } = project
     const comparison = await compare(project, conn)
     if (comparison.dirty.length > 0 && !options.mark) {

@@ -1,16 +1,19 @@
-import type { Connection, LockLease } from '../dialects/dialect.js'
+import type { BackupListing } from '../backup/backup-store.js'
+import type { CheckResult } from '../checks/check.js'
+import { captureState, stateDifferences, type DatabaseState } from '../checks/state.js'
 import { StrataError, isStrataError } from '../errors/index.js'
 import type { Direction } from '../events/events.js'
-import { acquireLock } from '../lock/acquire-lock.js'
+import type { RunStatus } from '../history/history-store.js'
+import type { Operation } from '../ops/operation.js'
 import { buildPlan, type Plan } from '../plan/plan.js'
-import { runPlan, type RunReport } from '../runner/run-plan.js'
-import { connect, newRunId, whoAmI, type Project } from './session.js'
+import { rollBack, runPlan, type RunReport, type RunnerOptions } from '../runner/run-plan.js'
+import { openBackups, restoreInto, takeVerifiedBackup, type Backups } from './backup.js'
+import { postflight, preflight } from './checks.js'
+import { withLockedSession, type LockOptions, type LockedSession } from './lock.js'
+import { newRunId, whoAmI, type Project } from './session.js'
 import { compare, recordSchema, type Comparison } from './status.js'
 
-export interface LockOptions {
-  /** `--lock-timeout` in milliseconds. */
-  readonly lockTimeoutMs: number
-}
+export type { LockOptions } from './lock.js'
 
 export interface MigrateOptions extends LockOptions {
   readonly direction: Direction
@@ -22,86 +25,266 @@ export interface MigrateOptions extends LockOptions {
   readonly confirm?: (question: string) => Promise<boolean>
 }
 
+/** How a failed run was undone and whether the pre-run state was confirmed (SPEC S5). */
+export interface Recovery {
+  /** `rollback` (transaction or down migrations), `restore` (the pre-run backup) or `none` (`on_failure: stop`). */
+  readonly method: 'rollback' | 'restore' | 'none'
+  /** True when schema and row counts were compared with the pre-run state and are equal. */
+  readonly verified: boolean
+  /** What still differs from the pre-run state (empty when verified). */
+  readonly differences: readonly string[]
+}
+
 export interface MigrateResult {
   readonly runId: string
   readonly plan: Plan
   readonly report: RunReport
+  readonly preflight: readonly CheckResult[]
+  readonly postflight: readonly CheckResult[]
+  readonly backup: BackupListing | null
 }
 
 /**
- * `up` / `down` as one pipeline: lock → compare history with files (refuse modified, missing,
- * dirty) → plan → run → record the schema baseline → close the run row. Every run that gets past
- * the lock is recorded in `<prefix>runs`, refusals included.
+ * `up` / `down` as the SOP's pipeline (SPEC S5): lock → compare history with files (refuse
+ * modified, missing, dirty) → plan → preflight → pre-run state → backup and verify (per policy)
+ * → migrate → postflight → on failure, return to the pre-run state per `on_failure` and verify
+ * it → close the run row. Every run that gets past the lock is recorded in `<prefix>runs`,
+ * refusals included.
  */
 export async function migrate(project: Project, options: MigrateOptions): Promise<MigrateResult> {
   const { policy } = project.config
   const unenforceable = unenforceableRule(project)
   if (unenforceable) throw unenforceable
-  return withLockedSession(project, options.direction, options, async (conn) => {
-    const comparison = await compare(project, conn)
-    const runId = newRunId()
-    const by = whoAmI()
-    const fromHeads = project.graph.currentHeads(comparison.appliedSet)
-    const start = async (): Promise<void> => {
-      await project.history.ensureTables(conn)
-      await project.history.startRun(conn, { runId, command: options.direction, environment: project.config.environment, fromRevisions: fromHeads, startedAt: new Date().toISOString(), by })
-    }
+  const wantsBackup = policy.requireBackup || policy.onFailure === 'restore'
+  const backups = wantsBackup ? await openBackups(project) : null
+  return withLockedSession(project, options.direction, options, async (session) => {
+    const run = new RunRecorder(project, session, options.direction)
+    const comparison = await compare(project, session.conn)
+    run.from = project.graph.currentHeads(comparison.appliedSet)
     const refusal = refusalFor(comparison)
-    if (refusal) {
-      await start()
-      await project.history.finishRun(conn, runId, { status: 'refused', toRevisions: fromHeads, error: `${refusal.code}: ${refusal.message}` })
-      throw refusal
-    }
+    if (refusal) throw await run.refuse(refusal)
     const plan = buildPlan(project.graph, project.migrations, comparison.appliedSet, options.direction, options.target)
     const declined = await confirmation(project, plan, options)
-    if (declined) {
-      await start()
-      await project.history.finishRun(conn, runId, { status: 'refused', toRevisions: fromHeads, error: `${declined.code}: ${declined.message}` })
-      throw declined
+    if (declined) throw await run.refuse(declined)
+    await run.start()
+    project.events.emit('run:start', { runId: run.id, command: options.direction, environment: project.config.environment, steps: plan.steps.map((s) => ({ revision: s.revision, direction: s.direction })) })
+    if (plan.steps.length === 0) {
+      const report: RunReport = { runId: run.id, direction: plan.direction, results: [], failure: null, rollback: null, state: 'complete', changed: [] }
+      await run.finish('succeeded', plan.toHeads, { report })
+      return { runId: run.id, plan, report, preflight: [], postflight: [], backup: null }
     }
-    await start()
-    project.events.emit('run:start', { runId, command: options.direction, environment: project.config.environment, steps: plan.steps.map((s) => ({ revision: s.revision, direction: s.direction })) })
-    const started = performance.now()
-    try {
-      const report = await runPlan(plan, {
-        conn, dialect: project.dialect, history: project.history, events: project.events, runId, by,
-        singleTransaction: options.singleTransaction ?? false,
-        onFailure: policy.onFailure === 'stop' ? 'stop' : 'rollback',
-        tablePrefix: project.config.tablePrefix,
-      })
-      if (plan.steps.length > 0) await recordSchema(project, conn)
-      await project.history.finishRun(conn, runId, { status: 'succeeded', toRevisions: plan.toHeads, report })
-      project.events.emit('run:done', { runId, status: 'succeeded', durationMs: Math.round(performance.now() - started) })
-      return { runId, plan, report }
-    } catch (error) {
-      const report = isStrataError(error) ? (error.details['report'] as RunReport | undefined) : undefined
-      const status = report?.state === 'pre-run' && report.rollback ? 'rolled-back' : 'failed'
-      await recordSchema(project, conn).catch(() => {})
-      const after = await compare(project, conn).catch(() => comparison)
-      await project.history.finishRun(conn, runId, {
-        status,
-        toRevisions: project.graph.currentHeads(after.appliedSet),
-        error: error instanceof Error ? error.message : String(error),
-        report,
-      })
-      project.events.emit('run:done', { runId, status, durationMs: Math.round(performance.now() - started) })
-      throw error
+    const checks = await preflight(project, session.conn, { mode: 'run', backups: backups?.store ?? null, programs: backups?.engine.programs ?? [], comparison })
+    emitChecks(project, 'preflight', checks)
+    const failing = checks.filter((c) => c.status === 'fail')
+    if (failing.length > 0) {
+      throw await run.refuse(new StrataError('E_PREFLIGHT', `preflight failed: ${failing.map((c) => `${c.name}: ${c.message}`).join('; ')}`, {
+        checks,
+        hint: 'fix what the failing checks name (`strata check` lists them all), then run again; nothing was changed',
+      }))
     }
+    const before = await captureState(project.dialect, session.conn, project.config.tablePrefix)
+    let backup: BackupListing | null = null
+    if (backups) {
+      try {
+        backup = await takeVerifiedBackup(project, backups, { revisions: comparison.applied.map((r) => r.revision), reason: options.direction, runId: run.id })
+      } catch (error) {
+        const cause = isStrataError(error) ? error : new StrataError('E_BACKUP', String(error))
+        const stopped = new StrataError('E_BACKUP', `${cause.message}; the run stopped before any change`, { ...cause.details, hint: cause.hint }, { cause })
+        await run.finish('failed', run.from, { error: stopped })
+        throw stopped
+      }
+    }
+    const pipeline = new Pipeline(project, session, options, run, plan, before, backups, backup)
+    return pipeline.execute(checks)
   })
 }
 
+/** The steps after the backup: migrate, validate, and the way back when either fails. */
+class Pipeline {
+  readonly #ops: Operation[] = []
+  #collecting = true
+
+  constructor(
+    readonly project: Project,
+    readonly session: LockedSession,
+    readonly options: MigrateOptions,
+    readonly run: RunRecorder,
+    readonly plan: Plan,
+    readonly before: DatabaseState,
+    readonly backups: Backups | null,
+    readonly backup: BackupListing | null,
+  ) {}
+
+  async execute(preflightChecks: readonly CheckResult[]): Promise<MigrateResult> {
+    const { project, plan, run } = this
+    const started = performance.now()
+    let report: RunReport
+    try {
+      report = await runPlan(plan, this.#runnerOptions())
+    } catch (error) {
+      this.#collecting = false
+      throw await this.#migrationFailed(error, started)
+    }
+    this.#collecting = false
+    await recordSchema(project, this.session.conn)
+    const { checks } = await postflight(project, this.session.conn, { before: this.before, ops: this.#ops })
+    emitChecks(project, 'postflight', checks)
+    const failing = checks.filter((c) => c.status === 'fail')
+    if (failing.length > 0) throw await this.#postflightFailed(report, failing, started)
+    await run.finish('succeeded', plan.toHeads, { report, backupId: this.backup?.id ?? null })
+    project.events.emit('run:done', { runId: run.id, status: 'succeeded', durationMs: Math.round(performance.now() - started) })
+    return { runId: run.id, plan, report, preflight: preflightChecks, postflight: checks, backup: this.backup }
+  }
+
+  #runnerOptions(): RunnerOptions {
+    const { project, run, options } = this
+    return {
+      conn: this.session.conn, dialect: project.dialect, history: project.history, events: project.events, runId: run.id, by: run.by,
+      singleTransaction: options.singleTransaction ?? false,
+      onFailure: project.config.policy.onFailure === 'rollback' ? 'rollback' : 'stop',
+      tablePrefix: project.config.tablePrefix,
+      onOps: (_revision, _direction, ops) => {
+        if (this.#collecting) this.#ops.push(...ops)
+      },
+    }
+  }
+
+  /** A migration failed: the runner rolled back what it could; restore or verify from there. */
+  async #migrationFailed(error: unknown, started: number): Promise<unknown> {
+    const { project, run } = this
+    const report = isStrataError(error) ? (error.details['report'] as RunReport | undefined) : undefined
+    if (!report) {
+      await run.finish('failed', run.from, { error }).catch(() => {})
+      return error
+    }
+    const policy = project.config.policy.onFailure
+    const needsRestore = report.state === 'dirty' || (report.state === 'partial' && policy !== 'stop') || (policy === 'restore' && report.state !== 'pre-run')
+    const recovery = await this.#recover(needsRestore ? 'restore' : report.state === 'pre-run' ? 'rollback' : 'none')
+    const status: RunStatus = recovery.method === 'restore' && recovery.verified ? 'restored' : recovery.verified ? 'rolled-back' : 'failed'
+    if (recovery.verified) report.state = 'pre-run'
+    const message = `${isStrataError(error) ? error.message : String(error)}\n${describeRecovery(recovery, this.backup)}`
+    const failure = isStrataError(error)
+      ? new StrataError(recovery.verified && error.code === 'E_DIRTY' ? 'E_MIGRATION_FAILED' : error.code, message, { ...error.details, recovery, report, exitCode: 1 }, { cause: error.cause ?? error })
+      : error
+    await this.#close(status, failure, report, started)
+    return failure
+  }
+
+  /** The postflight failed: undo the run per `on_failure`, verify, and report E_VALIDATION. */
+  async #postflightFailed(report: RunReport, failing: readonly CheckResult[], started: number): Promise<StrataError> {
+    const policy = this.project.config.policy.onFailure
+    let recovery: Recovery
+    if (policy === 'stop') {
+      recovery = { method: 'none', verified: false, differences: [] }
+    } else if (policy === 'restore') {
+      recovery = await this.#recover('restore')
+    } else {
+      const applied = this.plan.steps.filter((s) => report.changed.includes(s.revision) || report.results.some((r) => r.revision === s.revision && (r.status === 'applied' || r.status === 'reverted')))
+      await rollBack(applied, this.#runnerOptions(), report)
+      recovery = await this.#recover(report.rollback?.ok ? 'rollback' : 'restore')
+    }
+    if (recovery.verified) report.state = 'pre-run'
+    else if (recovery.method === 'none') report.state = 'complete'
+    const status: RunStatus = recovery.method === 'restore' && recovery.verified ? 'restored' : recovery.verified ? 'rolled-back' : 'failed'
+    const error = new StrataError('E_VALIDATION', `postflight failed: ${failing.map((c) => `${c.name}: ${c.message}`).join('; ')}\n${describeRecovery(recovery, this.backup)}`, {
+      checks: failing,
+      recovery,
+      report,
+      hint: recovery.method === 'none' ? 'on_failure is stop: the migrations stay applied; fix the problem or run `strata down`' : 'fix what the failing check names, then run again',
+    })
+    await this.#close(status, error, report, started)
+    return error
+  }
+
+  /**
+   * Brings the database back to the pre-run state and checks it: after a rollback, schema and
+   * row counts must equal the pre-run capture; if they do not and a backup exists, the backup is
+   * restored and checked again.
+   */
+  async #recover(method: Recovery['method']): Promise<Recovery> {
+    if (method === 'none') return { method, verified: false, differences: [] }
+    if (method === 'restore') {
+      if (!this.backups || !this.backup) return { method: 'none', verified: false, differences: ['no pre-run backup was taken (set policy.require_backup to have one)'] }
+      try {
+        await this.session.close()
+        await restoreInto(this.project, this.backups, this.backup)
+      } catch (error) {
+        await this.session.reconnect()
+        return { method, verified: false, differences: [`restoring backup ${this.backup.id} failed: ${isStrataError(error) || error instanceof Error ? error.message : String(error)}`] }
+      }
+      await this.session.reconnect()
+    }
+    const after = await captureState(this.project.dialect, this.session.conn, this.project.config.tablePrefix)
+    const differences = stateDifferences(this.before, after)
+    if (differences.length > 0 && method === 'rollback' && this.backup) return this.#recover('restore')
+    return { method, verified: differences.length === 0, differences }
+  }
+
+  async #close(status: RunStatus, error: unknown, report: RunReport, started: number): Promise<void> {
+    const { project, run } = this
+    const after: Comparison | null = await compare(project, this.session.conn).catch(() => null)
+    await recordSchema(project, this.session.conn).catch(() => {})
+    await run.finish(status, after ? project.graph.currentHeads(after.appliedSet) : run.from, { error, report, backupId: this.backup?.id ?? null })
+    project.events.emit('run:done', { runId: run.id, status, durationMs: Math.round(performance.now() - started) })
+  }
+}
+
+/** The run's row in `<prefix>runs`: started once, finished once, written even after a restore. */
+class RunRecorder {
+  readonly id = newRunId()
+  readonly by = whoAmI()
+  readonly #startedAt = new Date().toISOString()
+  from: readonly string[] = []
+
+  constructor(readonly project: Project, readonly session: LockedSession, readonly command: Direction) {}
+
+  async start(): Promise<void> {
+    const { history, config } = this.project
+    await history.ensureTables(this.session.conn)
+    if (await history.hasRun(this.session.conn, this.id)) return
+    await history.startRun(this.session.conn, { runId: this.id, command: this.command, environment: config.environment, fromRevisions: this.from, startedAt: this.#startedAt, by: this.by })
+  }
+
+  /** Records a refusal (exit 3: nothing touched) and returns the error to throw. */
+  async refuse(error: StrataError): Promise<StrataError> {
+    await this.start()
+    await this.finish('refused', this.from, { error })
+    return error
+  }
+
+  /** A restore may have replaced the table with one from before the run started: start it again. */
+  async finish(status: RunStatus, to: readonly string[], outcome: { error?: unknown; report?: RunReport; backupId?: string | null }): Promise<void> {
+    await this.start()
+    const error = outcome.error === undefined ? null : isStrataError(outcome.error) ? `${outcome.error.code}: ${outcome.error.message}` : outcome.error instanceof Error ? outcome.error.message : String(outcome.error)
+    await this.project.history.finishRun(this.session.conn, this.id, { status, toRevisions: to, error, report: outcome.report, backupId: outcome.backupId ?? null })
+  }
+}
+
+function emitChecks(project: Project, phase: 'preflight' | 'postflight', checks: readonly CheckResult[]): void {
+  for (const check of checks) project.events.emit('check', { phase, ...check })
+}
+
+function describeRecovery(recovery: Recovery, backup: BackupListing | null): string {
+  const how = recovery.method === 'restore' ? `the pre-run backup${backup ? ` ${backup.id}` : ''} was restored` : recovery.method === 'rollback' ? 'the run was rolled back' : ''
+  if (recovery.method === 'none') {
+    return recovery.differences.length > 0
+      ? `The database was NOT returned to its pre-run state: ${recovery.differences.join('; ')}.`
+      : 'on_failure is stop: the migrations this run applied stay applied.'
+  }
+  if (recovery.verified) return `Database state: pre-run — ${how}, and its schema and row counts equal those before the run.`
+  return `Database state: NOT verified — ${how}, but it differs from before the run: ${recovery.differences.join('; ')}.`
+}
+
 /**
- * Policy rules that need capabilities this version does not have yet (backups, change requests,
+ * Policy rules that need capabilities this version does not have yet (change requests,
  * rehearsals, maintenance windows) refuse the run rather than be silently ignored.
  */
 function unenforceableRule(project: Project): StrataError | null {
   const { policy, environment } = project.config
   const rules: string[] = []
-  if (policy.requireBackup) rules.push('require_backup')
   if (policy.requireChangeRequest) rules.push('require_change_request')
   if (policy.requireRehearsal) rules.push('require_rehearsal')
   if (policy.maintenanceWindow.length > 0) rules.push('maintenance_window')
-  if (policy.onFailure === 'restore') rules.push('on_failure: restore')
   if (rules.length === 0) return null
   return new StrataError('E_POLICY', `environment \`${environment}\` requires ${rules.join(', ')}, which this version of strata cannot enforce yet; refusing rather than running unguarded`, {
     rules,
@@ -140,26 +323,3 @@ export function refusalFor(comparison: Comparison): StrataError | null {
   })
 }
 
-/** Opens a connection and takes the migration lock around `fn`, releasing both whatever happens. */
-export async function withLockedSession<T>(project: Project, command: string, options: LockOptions, fn: (conn: Connection) => Promise<T>): Promise<T> {
-  const lock = project.dialect.lock(project.config.url, project.config.tablePrefix)
-  let lease: LockLease | undefined
-  let conn: Connection | undefined
-  try {
-    lease = await acquireLock(lock, {
-      timeoutMs: options.lockTimeoutMs,
-      command,
-      onWait: (holder) => project.events.emit('lock:wait', { holder }),
-    })
-    conn = await connect(project)
-    if (await project.history.exists(conn)) {
-      for (const id of await project.history.closeInterrupted(conn)) {
-        project.events.emit('log', { level: 'warn', message: `run ${id} was interrupted (its process ended without finishing); marked interrupted` })
-      }
-    }
-    return await fn(conn)
-  } finally {
-    await conn?.close().catch(() => {})
-    await lease?.release().catch(() => {})
-  }
-}

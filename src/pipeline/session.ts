@@ -1,5 +1,4 @@
 import { hostname, userInfo } from 'node:os'
-import { randomBytes } from 'node:crypto'
 import type { ResolvedConfig } from '../config/load-config.js'
 import type { ConnectOptions, Connection, Dialect } from '../dialects/dialect.js'
 import { loadDialect } from '../dialects/registry.js'
@@ -9,6 +8,7 @@ import { buildGraph, type RevisionGraph } from '../graph/index.js'
 import { HistoryStore } from '../history/history-store.js'
 import { loadMigrations } from '../loader/load-migrations.js'
 import type { MigrationDef } from '../loader/migration.js'
+import { timeId } from '../util/ids.js'
 
 /** What every command works with: config, dialect, migrations and their graph (no connection yet). */
 export interface Project {
@@ -64,8 +64,7 @@ export function whoAmI(): string {
 
 /** A run id that sorts by time: `20261125T164500Z-3f9a1c`. */
 export function newRunId(): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
-  return `${stamp}-${randomBytes(3).toString('hex')}`
+  return timeId()
 }
 
 /**

@@ -48,6 +48,8 @@ export interface RunnerOptions {
    * when a later one fails (SPEC S4).
    */
   readonly tablePrefix?: string
+  /** Receives the ops each migration executed, so the postflight can hold the run to them. */
+  readonly onOps?: (revision: string, direction: Direction, ops: readonly Operation[]) => void
 }
 
 /**
@@ -151,6 +153,7 @@ async function applyStep(migration: MigrationDef, direction: Direction, options:
     return conn.transaction(async (tx) => {
       const execution = await executeMigration(migration, direction, { ...base, conn: tx })
       await finish(tx, false)
+      options.onOps?.(migration.revision, direction, execution.ops)
       return execution.statements.length
     })
   }
@@ -179,6 +182,7 @@ async function applyStep(migration: MigrationDef, direction: Direction, options:
       ...(journal ? { beforeOp: journal.beforeOp, afterOp: journal.afterOp } : {}),
     })
     await finish(conn, direction === 'up')
+    options.onOps?.(migration.revision, direction, execution.ops)
     return execution.statements.length
   } catch (error) {
     const undo = committed.length > 0 && journal ? await journal.undo(conn) : undefined
@@ -198,7 +202,7 @@ async function applyStep(migration: MigrationDef, direction: Direction, options:
 }
 
 /** Reverts the steps this run committed, newest first (`on_failure: rollback`). */
-async function rollBack(committed: readonly PlanStep[], options: RunnerOptions, report: RunReport): Promise<void> {
+export async function rollBack(committed: readonly PlanStep[], options: RunnerOptions, report: RunReport): Promise<void> {
   const started = performance.now()
   const revisions = [...committed].reverse().map((s) => s.revision)
   options.events.emit('rollback:start', { runId: options.runId, revisions })

@@ -57,7 +57,7 @@ function announce(options: GlobalOptions, direction: string, target: string, url
 function finish(options: GlobalOptions, result: MigrateResult): void {
   const { plan, report } = result
   if (options.json) {
-    return out.json({ ok: true, runId: result.runId, direction: plan.direction, target: plan.target, from: plan.fromHeads, to: plan.toHeads, results: report.results, state: report.state })
+    return out.json({ ok: true, runId: result.runId, direction: plan.direction, target: plan.target, from: plan.fromHeads, to: plan.toHeads, results: report.results, state: report.state, backupId: result.backup?.id ?? null, preflight: result.preflight, postflight: result.postflight })
   }
   if (plan.steps.length === 0) {
     out.info(`nothing to do: already at ${plan.fromHeads.join(', ') || 'base'} (run ${result.runId})`)
@@ -65,5 +65,8 @@ function finish(options: GlobalOptions, result: MigrateResult): void {
   }
   const total = report.results.reduce((sum, r) => sum + (r.durationMs ?? 0), 0)
   const verb = plan.direction === 'up' ? 'applied' : 'reverted'
+  const checks = [...result.preflight, ...result.postflight]
+  const warned = checks.filter((c) => c.status === 'warn').length
   out.info(`${verb} ${plan.steps.length} migration(s) in ${total} ms; now at ${plan.toHeads.join(', ') || 'base'} (run ${result.runId})`)
+  out.info(`checks: ${result.preflight.length} preflight and ${result.postflight.length} postflight passed${warned ? ` (${warned} with warnings)` : ''}${result.backup ? `; pre-run backup ${result.backup.id}` : ''}`)
 }

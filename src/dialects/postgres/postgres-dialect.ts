@@ -1,4 +1,4 @@
-import type { Dialect, Statement } from '../dialect.js'
+import type { Connection, Dialect, Statement } from '../dialect.js'
 import { quoteDoubled } from '../shared/identifiers.js'
 import { postgresCompiler, postgresTablesToInspect } from './postgres-compiler.js'
 import { openPostgres } from './postgres-driver.js'
@@ -27,6 +27,7 @@ export const postgresDialect: Dialect = {
   tablesToInspect: postgresTablesToInspect,
   lock: (url) => new PostgresLock(url),
   catalogFingerprint: postgresCatalogFingerprint,
+  checkConsistency,
   timeoutStatements(timeouts, scope) {
     const set: Statement[] = []
     const reset: Statement[] = []
@@ -42,4 +43,25 @@ export const postgresDialect: Dialect = {
     }
     return { set, reset }
   },
+}
+
+/**
+ * Indexes left invalid (a failed `CREATE INDEX CONCURRENTLY`) and constraints added `NOT VALID`
+ * in the current schema: the data may break what they stand for, so they are warnings.
+ */
+async function checkConsistency(conn: Connection): Promise<{ status: 'pass' | 'warn'; message: string }> {
+  const invalid = await conn.query<{ name: string }>({
+    sql: `SELECT c.relname AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+      JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT i.indisvalid AND n.nspname = current_schema() ORDER BY 1`,
+    params: [],
+  })
+  const unvalidated = await conn.query<{ name: string }>({
+    sql: `SELECT con.conname AS name FROM pg_constraint con JOIN pg_namespace n ON n.oid = con.connamespace
+      WHERE NOT con.convalidated AND n.nspname = current_schema() ORDER BY 1`,
+    params: [],
+  })
+  const parts: string[] = []
+  if (invalid.length > 0) parts.push(`invalid index(es): ${invalid.map((r) => r.name).join(', ')} (drop and rebuild them)`)
+  if (unvalidated.length > 0) parts.push(`NOT VALID constraint(s): ${unvalidated.map((r) => r.name).join(', ')} (run ALTER TABLE … VALIDATE CONSTRAINT)`)
+  return parts.length > 0 ? { status: 'warn', message: parts.join('; ') } : { status: 'pass', message: 'no invalid indexes or unvalidated constraints' }
 }

@@ -29,6 +29,7 @@ export const sqliteDialect: Dialect = {
   tablesToInspect: sqliteTablesToInspect,
   lock: (url) => new SqliteLock(url.path as string),
   catalogFingerprint,
+  checkConsistency,
   // What `SqliteConnection.transaction` does around a transaction, for printed scripts. A script
   // cannot abort on `foreign_key_check` output: it only lists the violations.
   scriptFraming: {
@@ -48,4 +49,16 @@ async function catalogFingerprint(conn: Connection, tablePrefix: string): Promis
   const hash = createHash('sha256')
   for (const row of rows) hash.update(`${row.type}\0${row.name}\0${row.tbl_name}\0${row.sql ?? ''}\n`)
   return hash.digest('hex')
+}
+
+/** `integrity_check` other than `ok`, or any `foreign_key_check` row, is a failure (SPEC S5). */
+async function checkConsistency(conn: Connection): Promise<{ status: 'pass' | 'fail'; message: string }> {
+  const integrity = (await conn.query<{ integrity_check: string }>({ sql: 'PRAGMA integrity_check', params: [] })).map((r) => r.integrity_check)
+  if (integrity.length !== 1 || integrity[0] !== 'ok') return { status: 'fail', message: `integrity_check: ${integrity.slice(0, 5).join('; ')}` }
+  const orphans = await conn.query<{ table: string; rowid: number | null; parent: string }>({ sql: 'PRAGMA foreign_key_check', params: [] })
+  if (orphans.length > 0) {
+    const shown = orphans.slice(0, 5).map((o) => `${o.table} row ${o.rowid ?? '?'} → ${o.parent}`).join('; ')
+    return { status: 'fail', message: `foreign_key_check: ${orphans.length} row(s) point at missing parents (${shown})` }
+  }
+  return { status: 'pass', message: 'integrity_check ok, no foreign key violations' }
 }

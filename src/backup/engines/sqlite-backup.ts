@@ -1,0 +1,147 @@
+import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync, chmodSync } from 'node:fs'
+import { dirname } from 'node:path'
+import Database from 'better-sqlite3'
+import type { DatabaseUrl } from '../../dialects/dialect.js'
+import { BUSY_TIMEOUT_MS } from '../../dialects/sqlite/sqlite-driver.js'
+import { StrataError } from '../../errors/index.js'
+import type { BackupEngine, CopyFacts } from '../engine.js'
+
+/** Pages the online backup copies per step; the event loop runs between steps. */
+const PAGES_PER_STEP = 4096
+
+/**
+ * SQLite backups (SPEC S5): a plain database file written through the online backup API, so a
+ * copy taken while the application writes is consistent. The copy is switched to rollback
+ * journal mode, which makes it one self-contained file; a restore gives the live database back
+ * its own journal mode.
+ */
+export const sqliteBackup: BackupEngine = {
+  extension: '.db',
+  format: 'sqlite',
+  programs: [],
+
+  async estimateSize(url) {
+    const path = pathOf(url)
+    return sizeOf(path) + sizeOf(`${path}-wal`)
+  },
+
+  async create(url, file) {
+    const path = pathOf(url)
+    if (!existsSync(path)) throw new StrataError('E_BACKUP', `cannot back up ${url.redacted}: the database file does not exist`, { hint: 'check the URL; a database is created by the first `strata up`' })
+    // SQLite keeps the mode of an existing file, so the copy is born 0600 (SPEC S16).
+    closeSync(openSync(file, 'wx', 0o600))
+    const source = new Database(path, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS })
+    try {
+      await source.backup(file, { progress: () => PAGES_PER_STEP })
+    } finally {
+      source.close()
+    }
+    const copy = new Database(file, { fileMustExist: true })
+    try {
+      copy.pragma('journal_mode = DELETE')
+    } finally {
+      copy.close()
+    }
+    fsyncFile(file)
+    return null
+  },
+
+  async inspect(_url, file) {
+    return factsOf(file, { readonly: true })
+  },
+
+  async restore(url, file) {
+    const path = pathOf(url)
+    const temp = `${path}.strata-restore`
+    rmSync(temp, { force: true })
+    try {
+      copyFileSync(file, temp)
+      chmodSync(temp, existsSync(path) ? statSync(path).mode & 0o777 : 0o644)
+      const mode = settle(path)
+      const staged = new Database(temp, { fileMustExist: true })
+      try {
+        const integrity = integrityOf(staged)
+        if (integrity !== 'ok') throw new StrataError('E_BACKUP', `the restored copy fails its integrity check: ${integrity}`, {})
+        staged.pragma(`journal_mode = ${mode}`)
+      } finally {
+        staged.close()
+      }
+      fsyncFile(temp)
+      // The live WAL is empty after the TRUNCATE checkpoint; its index must not outlive the file.
+      rmSync(`${path}-wal`, { force: true })
+      rmSync(`${path}-shm`, { force: true })
+      renameSync(temp, path)
+      fsyncFile(dirname(path))
+    } finally {
+      rmSync(temp, { force: true })
+      rmSync(`${temp}-journal`, { force: true })
+    }
+  },
+
+  async live(url) {
+    return factsOf(pathOf(url), { readonly: true })
+  },
+}
+
+function pathOf(url: DatabaseUrl): string {
+  if (!url.path || url.path === ':memory:') {
+    throw new StrataError('E_BACKUP', 'an in-memory SQLite database cannot be backed up', { hint: 'use a database file: --url sqlite:app.db' })
+  }
+  return url.path
+}
+
+/**
+ * Checkpoints the live database so every committed page is in the main file, and returns its
+ * journal mode (`delete` when the file does not exist yet).
+ */
+function settle(path: string): string {
+  if (!existsSync(path)) return 'delete'
+  const db = new Database(path, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS })
+  try {
+    const mode = String(db.pragma('journal_mode', { simple: true }))
+    if (mode === 'wal') db.pragma('wal_checkpoint(TRUNCATE)')
+    return mode === 'memory' || mode === 'off' ? 'delete' : mode
+  } finally {
+    db.close()
+  }
+}
+
+function factsOf(file: string, options: { readonly: boolean }): CopyFacts {
+  let db: Database.Database | undefined
+  try {
+    db = new Database(file, { ...options, fileMustExist: true, timeout: BUSY_TIMEOUT_MS })
+    const integrity = integrityOf(db)
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name").pluck().all() as string[]
+    const rowCounts: Record<string, number> = {}
+    for (const table of tables) {
+      rowCounts[table] = Number(db.prepare(`SELECT count(*) FROM "${table.replace(/"/g, '""')}"`).pluck().get())
+    }
+    return { integrity, rowCounts }
+  } catch (error) {
+    throw new StrataError('E_BACKUP', `${file} is not a readable SQLite database: ${(error as Error).message}`, {}, { cause: error })
+  } finally {
+    db?.close()
+  }
+}
+
+function integrityOf(db: Database.Database): string {
+  const rows = db.prepare('PRAGMA integrity_check').pluck().all() as string[]
+  return rows.length === 1 && rows[0] === 'ok' ? 'ok' : rows.slice(0, 5).join('; ')
+}
+
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size
+  } catch {
+    return 0
+  }
+}
+
+function fsyncFile(path: string): void {
+  const fd = openSync(path, 'r')
+  try {
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+}

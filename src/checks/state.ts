@@ -1,0 +1,44 @@
+import type { Connection, Dialect } from '../dialects/dialect.js'
+import { diffSchemas } from '../schema/diff.js'
+import { fingerprint } from '../schema/fingerprint.js'
+import type { SchemaSnapshot } from '../schema/snapshot.js'
+
+/** The user schema and its row counts at one moment: what "pre-run state" means (SPEC S5). */
+export interface DatabaseState {
+  readonly schema: SchemaSnapshot
+  /** sha256 of the canonical schema snapshot. */
+  readonly fingerprint: string
+  readonly rowCounts: Readonly<Record<string, number>>
+}
+
+export async function captureState(dialect: Dialect, conn: Connection, tablePrefix: string): Promise<DatabaseState> {
+  const schema = await dialect.introspect(conn, tablePrefix)
+  return { schema, fingerprint: fingerprint(schema), rowCounts: await countRows(dialect, conn, schema.tables.map((t) => t.name)) }
+}
+
+export async function countRows(dialect: Dialect, conn: Connection, tables: readonly string[]): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {}
+  for (const table of tables) {
+    const [row] = await conn.query<{ n: number | string | bigint }>({ sql: `SELECT count(*) AS n FROM ${dialect.quoteIdentifier(table)}`, params: [] })
+    counts[table] = Number(row?.n ?? 0)
+  }
+  return counts
+}
+
+/**
+ * How `after` differs from `before`: schema objects (by snapshot, so an equivalent table
+ * rebuilt with other whitespace is equal) and row counts. Empty when they are the same.
+ */
+export function stateDifferences(before: DatabaseState, after: DatabaseState): string[] {
+  const out: string[] = []
+  if (before.fingerprint !== after.fingerprint) {
+    for (const change of diffSchemas(before.schema, after.schema)) out.push(`${change.kind} ${change.name} ${change.change}`)
+  }
+  const names = [...new Set([...Object.keys(before.rowCounts), ...Object.keys(after.rowCounts)])].sort()
+  for (const name of names) {
+    const a = before.rowCounts[name]
+    const b = after.rowCounts[name]
+    if (a !== undefined && b !== undefined && a !== b) out.push(`table ${name} has ${b} rows, had ${a}`)
+  }
+  return out
+}

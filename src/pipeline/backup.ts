@@ -1,0 +1,154 @@
+import { resolve } from 'node:path'
+import { BackupStore, countDifferences, type BackupListing, type Verification } from '../backup/backup-store.js'
+import type { BackupEngine } from '../backup/engine.js'
+import { loadBackupEngine } from '../backup/engines/index.js'
+import { StrataError, isStrataError } from '../errors/index.js'
+import { withLock, type LockOptions } from './lock.js'
+import { connect, newRunId, whoAmI, type Project } from './session.js'
+import { compare } from './status.js'
+
+export interface Backups {
+  readonly store: BackupStore
+  readonly engine: BackupEngine
+}
+
+/** The backup store of the project's database: `backup.dir` beside the config (SPEC S5, S12). */
+export async function openBackups(project: Project): Promise<Backups> {
+  const { config } = project
+  const engine = await loadBackupEngine(config.url.dialect)
+  const store = new BackupStore({
+    url: config.url,
+    dir: resolve(config.baseDir, config.raw.backup?.dir ?? 'backups'),
+    environment: config.environment,
+    baseDir: config.baseDir,
+    files: config.raw.backup?.files ?? [],
+    keep: config.raw.backup?.keep ?? null,
+  }, engine)
+  return { store, engine }
+}
+
+/**
+ * Takes a backup and makes sure it is verified: SQLite copies are read back as they are taken;
+ * server dumps get a trial restore into a scratch database. Retention runs afterwards.
+ */
+export async function takeVerifiedBackup(project: Project, backups: Backups, context: { revisions: readonly string[]; reason: string; runId: string | null }): Promise<BackupListing> {
+  const started = performance.now()
+  project.events.emit('backup:start', { dir: backups.store.dir })
+  let backup = await backups.store.create(context)
+  if (!backup.verified) {
+    const verification = await backups.store.verify(backup.id)
+    if (!verification.ok) throw verificationError(verification)
+    backup = verification.backup
+  }
+  for (const id of backups.store.prune()) project.events.emit('log', { level: 'info', message: `backup ${id} removed (backup.keep)` })
+  project.events.emit('backup:done', { id: backup.id, path: backup.path, size: backup.size, durationMs: Math.round(performance.now() - started), verified: backup.verified?.ok ?? false })
+  return backup
+}
+
+/** `strata backup create`: under the migration lock, so the revisions it records are settled. */
+export async function createBackup(project: Project, options: LockOptions): Promise<BackupListing> {
+  const backups = await openBackups(project)
+  return withLock(project, 'backup create', options, async () => {
+    const revisions = await appliedRevisions(project)
+    return takeVerifiedBackup(project, backups, { revisions, reason: 'manual', runId: null })
+  })
+}
+
+export async function verifyBackup(project: Project, id?: string): Promise<Verification> {
+  return (await openBackups(project)).store.verify(id)
+}
+
+export interface RestoreResult {
+  readonly backup: BackupListing
+  readonly runId: string
+  readonly from: readonly string[]
+  readonly to: readonly string[]
+}
+
+/**
+ * `strata backup restore`: under the migration lock, a backup whose file does not match its
+ * manifest is refused; the engine replaces the database atomically; the result must hold the
+ * manifest's row counts and pass its integrity check; the run is recorded in `<prefix>runs`.
+ */
+export async function restoreBackup(project: Project, id: string | undefined, options: LockOptions): Promise<RestoreResult> {
+  const backups = await openBackups(project)
+  return withLock(project, 'backup restore', options, async () => {
+    const backup = backups.store.find(id)
+    await backups.store.assertIntact(backup)
+    const from = await currentHeads(project)
+    const runId = newRunId()
+    const startedAt = new Date().toISOString()
+    try {
+      await restoreInto(project, backups, backup)
+    } catch (error) {
+      await recordRestore(project, { runId, startedAt, from, backupId: backup.id, error }).catch(() => {})
+      throw error
+    }
+    const to = await currentHeads(project)
+    await recordRestore(project, { runId, startedAt, from, backupId: backup.id, to })
+    return { backup, runId, from, to }
+  })
+}
+
+/**
+ * Replaces the database with a verified backup and checks the result against the manifest.
+ * The caller holds the lock and has closed its own connection (SQLite replaces the file).
+ */
+export async function restoreInto(project: Project, backups: Backups, backup: BackupListing): Promise<void> {
+  const started = performance.now()
+  project.events.emit('restore:start', { backupId: backup.id })
+  await backups.engine.restore(project.config.url, backup.path)
+  const live = await backups.engine.live(project.config.url)
+  const differences = countDifferences(backup.rowCounts, live.rowCounts)
+  if (live.integrity !== 'ok' || differences.length > 0) {
+    throw new StrataError('E_BACKUP', `the restored database does not match backup ${backup.id}: ${live.integrity !== 'ok' ? `integrity: ${live.integrity}` : differences.join('; ')}`, {
+      backupId: backup.id,
+      hint: 'verify the backup with `strata backup verify`, then restore it again or restore another one',
+    })
+  }
+  project.events.emit('restore:done', { backupId: backup.id, durationMs: Math.round(performance.now() - started) })
+}
+
+export function verificationError(verification: Verification): StrataError {
+  const failed = verification.checks.filter((c) => c.status === 'fail').map((c) => `${c.name}: ${c.message}`)
+  return new StrataError('E_BACKUP', `backup ${verification.backup.id} failed verification: ${failed.join('; ')}`, {
+    backupId: verification.backup.id,
+    hint: 'do not restore this backup; take a new one with `strata backup create`',
+  })
+}
+
+async function appliedRevisions(project: Project): Promise<string[]> {
+  const conn = await connect(project)
+  try {
+    if (!(await project.history.exists(conn))) return []
+    return (await project.history.applied(conn)).map((r) => r.revision)
+  } finally {
+    await conn.close()
+  }
+}
+
+async function currentHeads(project: Project): Promise<string[]> {
+  const conn = await connect(project)
+  try {
+    if (!(await project.history.exists(conn))) return []
+    return [...project.graph.currentHeads((await compare(project, conn)).appliedSet)]
+  } finally {
+    await conn.close()
+  }
+}
+
+async function recordRestore(project: Project, run: { runId: string; startedAt: string; from: readonly string[]; backupId: string; to?: readonly string[]; error?: unknown }): Promise<void> {
+  const conn = await connect(project)
+  try {
+    await project.history.ensureTables(conn)
+    await project.history.startRun(conn, { runId: run.runId, command: 'restore', environment: project.config.environment, fromRevisions: [...run.from], startedAt: run.startedAt, by: whoAmI() })
+    await project.history.finishRun(conn, run.runId, {
+      status: run.error ? 'failed' : 'succeeded',
+      toRevisions: run.to ?? run.from,
+      backupId: run.backupId,
+      error: run.error ? (isStrataError(run.error) ? `${run.error.code}: ${run.error.message}` : String(run.error)) : null,
+    })
+  } finally {
+    await conn.close()
+  }
+}
