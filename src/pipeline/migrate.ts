@@ -160,7 +160,7 @@ class Pipeline {
     const policy = project.config.policy.onFailure
     const needsRestore = report.state === 'dirty' || (report.state === 'partial' && policy !== 'stop') || (policy === 'restore' && report.state !== 'pre-run')
     const recovery = await this.#recover(needsRestore ? 'restore' : report.state === 'pre-run' ? 'rollback' : 'none')
-    const status: RunStatus = recovery.method === 'restore' && recovery.verified ? 'restored' : recovery.verified ? 'rolled-back' : 'failed'
+    const status = statusAfter(recovery, report)
     if (recovery.verified) report.state = 'pre-run'
     const message = `${isStrataError(error) ? error.message : String(error)}\n${describeRecovery(recovery, this.backup)}`
     const failure = isStrataError(error)
@@ -185,7 +185,7 @@ class Pipeline {
     }
     if (recovery.verified) report.state = 'pre-run'
     else if (recovery.method === 'none') report.state = 'complete'
-    const status: RunStatus = recovery.method === 'restore' && recovery.verified ? 'restored' : recovery.verified ? 'rolled-back' : 'failed'
+    const status = statusAfter(recovery, report)
     const error = new StrataError('E_VALIDATION', `postflight failed: ${failing.map((c) => `${c.name}: ${c.message}`).join('; ')}\n${describeRecovery(recovery, this.backup)}`, {
       checks: failing,
       recovery,
@@ -258,6 +258,17 @@ class RunRecorder {
     const error = outcome.error === undefined ? null : isStrataError(outcome.error) ? `${outcome.error.code}: ${outcome.error.message}` : outcome.error instanceof Error ? outcome.error.message : String(outcome.error)
     await this.project.history.finishRun(this.session.conn, this.id, { status, toRevisions: to, error, report: outcome.report, backupId: outcome.backupId ?? null })
   }
+}
+
+/**
+ * The run row's status after a failure: `restored` (the backup), `rolled-back` (committed
+ * migrations were reverted), `failed` otherwise — including a failure whose own transaction
+ * rolled back with nothing else to undo.
+ */
+function statusAfter(recovery: Recovery, report: RunReport): RunStatus {
+  if (!recovery.verified) return 'failed'
+  if (recovery.method === 'restore') return 'restored'
+  return report.rollback?.ok ? 'rolled-back' : 'failed'
 }
 
 function emitChecks(project: Project, phase: 'preflight' | 'postflight', checks: readonly CheckResult[]): void {

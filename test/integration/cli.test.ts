@@ -144,11 +144,11 @@ describe('CLI contract', () => {
 
   it('policy rules this version cannot enforce refuse the run (exit 3) instead of being ignored', () => {
     write('001_a.sql', sql('a', ''))
-    writeFileSync(join(project.dir, 'strata.yaml'), 'environments:\n  production:\n    url: "sqlite:app.db"\n    policy: { require_backup: true }\n')
+    writeFileSync(join(project.dir, 'strata.yaml'), 'environments:\n  production:\n    url: "sqlite:app.db"\n    policy: { require_change_request: true }\n')
     const run = strata(['up', '--yes'], project.dir)
     expect(run.code).toBe(3)
     expect(run.stderr).toContain('error[E_POLICY]')
-    expect(run.stderr).toContain('require_backup')
+    expect(run.stderr).toContain('require_change_request')
     expect(existsSync(join(project.dir, 'app.db'))).toBe(false)
   })
 
