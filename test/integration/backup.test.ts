@@ -101,7 +101,8 @@ describe('strata backup on SQLite', () => {
     expect(good.code).toBe(0)
     expect(JSON.parse(good.stdout)).toMatchObject({ ok: true, id: created.id })
     const bytes = readFileSync(created.path)
-    bytes[Math.floor(bytes.length / 2)] ^= 0xff
+    const middle = Math.floor(bytes.length / 2)
+    bytes[middle] = bytes[middle]! ^ 0xff
     writeFileSync(created.path, bytes)
     const bad = strata(['backup', 'verify', created.id], project.dir)
     expect(bad.code).toBe(1)
