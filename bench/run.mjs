@@ -1,7 +1,7 @@
 // npm run bench: SPEC S15 targets measured as ratios against a plain baseline in the same run.
 // Prints one line per measurement; exits 0 (numbers are reported, never asserted here).
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -10,6 +10,10 @@ import Database from 'better-sqlite3'
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)))
 const CLI = join(ROOT, 'dist', 'cli.js')
 const { Strata } = await import(join(ROOT, 'dist', 'index.js'))
+
+// `npm run bench -- backup status` runs only the named sections (apply, apply-pg, status, backup).
+const only = process.argv.slice(2)
+const want = (section) => only.length === 0 || only.includes(section)
 
 const work = mkdtempSync(join(tmpdir(), 'strata-bench-'))
 const results = []
@@ -70,7 +74,7 @@ function cliMs(args, cwd) {
 }
 
 // 1. Apply 500 small migrations: strata (API, in process) vs the plain script.
-{
+if (want('apply')) {
   const dir = join(work, 'apply')
   const statements = writeMigrations(join(dir, 'migrations'), 500)
   // fsync timing on shared disks varies a lot between runs: the two sides alternate, and the
@@ -93,7 +97,7 @@ function cliMs(args, cwd) {
 }
 
 // 1b. Apply 500 small migrations on PostgreSQL: strata vs a plain `pg` script, each in a fresh schema.
-{
+if (want('apply-pg')) {
   const pg = (await import('pg')).default
   const server = process.env.STRATA_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
   const dir = join(work, 'apply-pg')
@@ -136,7 +140,7 @@ function cliMs(args, cwd) {
 }
 
 // 2. `strata status` CLI start to exit, 500 and 10,000 applied migrations.
-for (const count of [500, 10_000]) {
+for (const count of want('status') ? [500, 10_000] : []) {
   const dir = join(work, `status-${count}`)
   writeMigrations(join(dir, 'migrations'), count)
   const url = `sqlite:${join(dir, 'app.db')}`
@@ -152,6 +156,71 @@ for (const count of [500, 10_000]) {
   }))
   report(`status with ${count} applied: node -e 0 (process start)`, `${baseline.toFixed(0)} ms`, '(baseline)')
   report(`status with ${count} applied: strata status (CLI start to exit)`, `${median(times).toFixed(0)} ms`, count === 500 ? '< 200 ms' : '< 1000 ms')
+}
+
+// 3. Backup + verify of a 1 GiB SQLite database vs `cp` plus `PRAGMA integrity_check` on the copy.
+if (want('backup')) {
+  const dir = join(work, 'backup')
+  mkdirSync(dir, { recursive: true })
+  const dbPath = join(dir, 'big.db')
+  const target = Number(process.env.STRATA_BENCH_BACKUP_MB ?? 1024) * 1024 * 1024
+  buildDatabase(dbPath, target)
+  const size = statSync(dbPath).size
+  const url = `sqlite:${dbPath}`
+  const plain = []
+  const ours = []
+  let peakKb = 0
+  const rounds = 5
+  for (let r = 0; r < rounds; r++) {
+    const copy = join(dir, `copy-${r}.db`)
+    plain.push(await timeIt(() => {
+      const cp = spawnSync('cp', [dbPath, copy])
+      if (cp.status !== 0) throw new Error(`cp failed: ${cp.stderr}`)
+      const db = new Database(copy, { readonly: true })
+      const result = db.pragma('integrity_check', { simple: true })
+      db.close()
+      if (result !== 'ok') throw new Error(`integrity_check: ${result}`)
+    }))
+    rmSync(copy, { force: true })
+    // The pipeline's backup step: copy, integrity check and row counts of the copy, sha256, manifest.
+    const backupDir = join(dir, `backups-${r}`)
+    const script = `const { Strata } = await import(${JSON.stringify(join(ROOT, 'dist', 'index.js'))});
+const strata = await Strata.open({ config: { environments: { bench: { url: ${JSON.stringify(url)} } }, backup: { dir: ${JSON.stringify(backupDir)} } }, migrations: ${JSON.stringify(dir)} });
+const started = performance.now();
+const backup = await strata.backup.create();
+const ms = performance.now() - started;
+if (!backup.verified?.ok) throw new Error('backup not verified');
+console.log(JSON.stringify({ ms, maxRssKb: process.resourceUsage().maxRSS }));`
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })
+    if (child.status !== 0) throw new Error(`backup failed: ${child.stderr}`)
+    const { ms, maxRssKb } = JSON.parse(child.stdout)
+    ours.push(ms)
+    peakKb = Math.max(peakKb, maxRssKb)
+    rmSync(backupDir, { recursive: true, force: true })
+  }
+  const ratios = ours.map((o, i) => o / plain[i])
+  const label = `backup + verify of a ${(size / 1073741824).toFixed(2)} GiB SQLite database`
+  report(`${label}: cp + integrity_check`, `${median(plain).toFixed(0)} ms`, '(baseline, median)')
+  report(`${label}: strata backup create`, `${median(ours).toFixed(0)} ms`, '(median; verified as written)')
+  report(`${label}: ratio strata / plain`, `${median(ratios).toFixed(2)}x`, `<= 1.30x (median of ${rounds} rounds; min ${Math.min(...ratios).toFixed(2)}x, max ${Math.max(...ratios).toFixed(2)}x)`)
+  report(`${label}: peak memory (RSS)`, `${(peakKb / 1024).toFixed(0)} MiB`, '(flat in database size)')
+}
+
+/** A database of about `bytes`: one table of 1 KiB rows with an index, the shape of an event log. */
+function buildDatabase(path, bytes) {
+  const db = new Database(path)
+  db.pragma('journal_mode = WAL')
+  db.exec('CREATE TABLE events (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, payload BLOB NOT NULL)')
+  db.exec('CREATE INDEX idx_events_kind ON events (kind)')
+  const rows = Math.ceil(bytes / 1040)
+  const batch = 50_000
+  for (let done = 0; done < rows; done += batch) {
+    const n = Math.min(batch, rows - done)
+    db.exec(`WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ${n})
+      INSERT INTO events (kind, payload) SELECT 'kind-' || (abs(random()) % 64), randomblob(1000) FROM seq`)
+  }
+  db.pragma('wal_checkpoint(TRUNCATE)')
+  db.close()
 }
 
 rmSync(work, { recursive: true, force: true })

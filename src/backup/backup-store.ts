@@ -96,10 +96,10 @@ export class BackupStore {
     const id = timeId()
     const file = `${id}${this.#engine.extension}`
     const path = join(target.dir, file)
-    const written = [path, `${path}-journal`, join(target.dir, `${id}.files.tar.gz`), this.#manifestPath(id)]
+    const written = [path, `${path}-journal`, `${path}-wal`, `${path}-shm`, join(target.dir, `${id}.files.tar.gz`), this.#manifestPath(id)]
     try {
       const created = await this.#engine.create(target.url, path)
-      const [hash, facts] = await Promise.all([hashFile(path), created ? Promise.resolve(created) : this.#engine.inspect(target.url, path)])
+      const [hash, facts] = await Promise.all([hashFile(path, { sync: true }), created ? Promise.resolve(created) : this.#engine.inspect(target.url, path)])
       if (facts.integrity !== 'ok') {
         throw new StrataError('E_BACKUP', `the database fails its integrity check, so its copy would too: ${facts.integrity}`, { hint: 'repair the database before backing it up (SQLite: `.recover`), then run again' })
       }

@@ -7,27 +7,32 @@ import { Worker } from 'node:worker_threads'
  */
 const WORKER = `
 const { createHash } = require('node:crypto')
-const { openSync, readSync, closeSync } = require('node:fs')
+const { openSync, readSync, closeSync, fsyncSync } = require('node:fs')
 const { parentPort, workerData } = require('node:worker_threads')
 const hash = createHash('sha256')
 const buffer = Buffer.allocUnsafe(4 << 20)
-const fd = openSync(workerData, 'r')
+const fd = openSync(workerData.path, 'r')
 let size = 0
 try {
   for (let n; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) {
     hash.update(buffer.subarray(0, n))
     size += n
   }
+  if (workerData.sync) fsyncSync(fd)
 } finally {
   closeSync(fd)
 }
 parentPort.postMessage({ sha256: hash.digest('hex'), size })
 `
 
-/** sha256 (lowercase hex) and size of a file, computed in a worker thread. */
-export function hashFile(path: string): Promise<{ sha256: string; size: number }> {
+/**
+ * sha256 (lowercase hex) and size of a file, computed in a worker thread; with `sync`, the file
+ * is also flushed to disk there, off the main thread.
+ */
+export function hashFile(path: string, options: { sync?: boolean } = {}): Promise<{ sha256: string; size: number }> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER, { eval: true, workerData: path })
+    // execArgv: [] keeps a parent's --input-type=module from turning this CommonJS text into ESM.
+    const worker = new Worker(WORKER, { eval: true, workerData: { path, sync: options.sync ?? false }, execArgv: [] })
     worker.once('message', resolve)
     worker.once('error', reject)
     worker.once('exit', (code) => {

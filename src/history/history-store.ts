@@ -17,7 +17,7 @@ export interface AppliedRevision {
   readonly file: string | null
 }
 
-export type LogAction = 'apply' | 'revert' | 'repair' | 'stamp' | 'unstamp'
+export type LogAction = 'apply' | 'revert' | 'repair' | 'stamp' | 'unstamp' | 'restore'
 
 export interface LogEntry {
   readonly runId: string
@@ -27,6 +27,12 @@ export interface LogEntry {
   readonly checksum?: string | null
   readonly durationMs?: number | null
   readonly detail?: string | null
+}
+
+/** Raw rows of `runs` and `log`, carried across a restore. */
+export interface Trail {
+  readonly runs: readonly Record<string, unknown>[]
+  readonly log: readonly Record<string, unknown>[]
 }
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'refused' | 'rolled-back' | 'restored' | 'interrupted'
@@ -202,6 +208,38 @@ export class HistoryStore {
       durationMs: r['duration_ms'] == null ? null : Number(r['duration_ms']),
       detail: r['detail'] == null ? null : String(r['detail']),
     }))
+  }
+
+  /**
+   * The append-only trail (`runs` and `log` rows, as stored), read before a restore so that
+   * runs recorded after the backup was taken survive it (SPEC S4: every run, append-only log).
+   */
+  async readTrail(conn: Connection): Promise<Trail> {
+    if (!(await this.exists(conn))) return { runs: [], log: [] }
+    return {
+      runs: await conn.query({ sql: `SELECT * FROM ${this.#q('runs')}`, params: [] }),
+      log: await conn.query({ sql: `SELECT * FROM ${this.#q('log')}`, params: [] }),
+    }
+  }
+
+  /** Writes back the trail rows a restore removed (those whose key is missing now). */
+  async restoreTrail(conn: Connection, trail: Trail): Promise<void> {
+    await this.ensureTables(conn)
+    const put = async (tx: Connection, table: 'runs' | 'log', key: string, rows: readonly Record<string, unknown>[]): Promise<void> => {
+      const present = new Set((await tx.query<Record<string, unknown>>({ sql: `SELECT ${key} FROM ${this.#q(table)}`, params: [] })).map((r) => String(r[key])))
+      for (const row of rows) {
+        if (present.has(String(row[key]))) continue
+        const columns = Object.keys(row)
+        await tx.execute({
+          sql: `INSERT INTO ${this.#q(table)} (${columns.map((c) => this.#dialect.quoteIdentifier(c)).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
+          params: columns.map((c) => row[c]),
+        })
+      }
+    }
+    await conn.transaction(async (tx) => {
+      await put(tx, 'runs', 'run_id', trail.runs)
+      await put(tx, 'log', 'seq', trail.log)
+    })
   }
 
   /** True when the run's row exists (a restore may have replaced the table with an older one). */

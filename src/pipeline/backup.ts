@@ -2,6 +2,7 @@ import { resolve } from 'node:path'
 import { BackupStore, countDifferences, type BackupListing, type Verification } from '../backup/backup-store.js'
 import type { BackupEngine } from '../backup/engine.js'
 import { loadBackupEngine } from '../backup/engines/index.js'
+import type { Connection } from '../dialects/dialect.js'
 import { StrataError, isStrataError } from '../errors/index.js'
 import { withLock, type LockOptions } from './lock.js'
 import { connect, newRunId, whoAmI, type Project } from './session.js'
@@ -79,7 +80,7 @@ export async function restoreBackup(project: Project, id: string | undefined, op
     const runId = newRunId()
     const startedAt = new Date().toISOString()
     try {
-      await restoreInto(project, backups, backup)
+      await restoreInto(project, backups, backup, runId)
     } catch (error) {
       await recordRestore(project, { runId, startedAt, from, backupId: backup.id, error }).catch(() => {})
       throw error
@@ -94,9 +95,10 @@ export async function restoreBackup(project: Project, id: string | undefined, op
  * Replaces the database with a verified backup and checks the result against the manifest.
  * The caller holds the lock and has closed its own connection (SQLite replaces the file).
  */
-export async function restoreInto(project: Project, backups: Backups, backup: BackupListing): Promise<void> {
+export async function restoreInto(project: Project, backups: Backups, backup: BackupListing, runId: string): Promise<void> {
   const started = performance.now()
   project.events.emit('restore:start', { backupId: backup.id })
+  const before = await onSession(project, async (conn) => ({ trail: await project.history.readTrail(conn), applied: await appliedOn(project, conn) }))
   await backups.engine.restore(project.config.url, backup.path)
   const live = await backups.engine.live(project.config.url)
   const differences = countDifferences(backup.rowCounts, live.rowCounts)
@@ -106,7 +108,34 @@ export async function restoreInto(project: Project, backups: Backups, backup: Ba
       hint: 'verify the backup with `strata backup verify`, then restore it again or restore another one',
     })
   }
+  // The trail outlives the restore: runs and log entries recorded after the backup come back,
+  // and each revision the restore applied or unapplied gets a `restore` entry.
+  await onSession(project, async (conn) => {
+    await project.history.restoreTrail(conn, before.trail)
+    const after = await appliedOn(project, conn)
+    const by = whoAmI()
+    for (const revision of before.applied.filter((r) => !after.includes(r))) {
+      await project.history.log(conn, { runId, revision, action: 'restore', by, detail: `unapplied by restoring backup ${backup.id}` })
+    }
+    for (const revision of after.filter((r) => !before.applied.includes(r))) {
+      await project.history.log(conn, { runId, revision, action: 'restore', by, detail: `applied by restoring backup ${backup.id}` })
+    }
+  })
   project.events.emit('restore:done', { backupId: backup.id, durationMs: Math.round(performance.now() - started) })
+}
+
+async function onSession<T>(project: Project, fn: (conn: Connection) => Promise<T>): Promise<T> {
+  const conn = await connect(project)
+  try {
+    return await fn(conn)
+  } finally {
+    await conn.close()
+  }
+}
+
+async function appliedOn(project: Project, conn: Connection): Promise<string[]> {
+  if (!(await project.history.exists(conn))) return []
+  return (await project.history.applied(conn)).map((r) => r.revision)
 }
 
 export function verificationError(verification: Verification): StrataError {
@@ -118,28 +147,18 @@ export function verificationError(verification: Verification): StrataError {
 }
 
 async function appliedRevisions(project: Project): Promise<string[]> {
-  const conn = await connect(project)
-  try {
-    if (!(await project.history.exists(conn))) return []
-    return (await project.history.applied(conn)).map((r) => r.revision)
-  } finally {
-    await conn.close()
-  }
+  return onSession(project, (conn) => appliedOn(project, conn))
 }
 
 async function currentHeads(project: Project): Promise<string[]> {
-  const conn = await connect(project)
-  try {
+  return onSession(project, async (conn) => {
     if (!(await project.history.exists(conn))) return []
     return [...project.graph.currentHeads((await compare(project, conn)).appliedSet)]
-  } finally {
-    await conn.close()
-  }
+  })
 }
 
 async function recordRestore(project: Project, run: { runId: string; startedAt: string; from: readonly string[]; backupId: string; to?: readonly string[]; error?: unknown }): Promise<void> {
-  const conn = await connect(project)
-  try {
+  await onSession(project, async (conn) => {
     await project.history.ensureTables(conn)
     await project.history.startRun(conn, { runId: run.runId, command: 'restore', environment: project.config.environment, fromRevisions: [...run.from], startedAt: run.startedAt, by: whoAmI() })
     await project.history.finishRun(conn, run.runId, {
@@ -148,7 +167,5 @@ async function recordRestore(project: Project, run: { runId: string; startedAt: 
       backupId: run.backupId,
       error: run.error ? (isStrataError(run.error) ? `${run.error.code}: ${run.error.message}` : String(run.error)) : null,
     })
-  } finally {
-    await conn.close()
-  }
+  })
 }

@@ -161,7 +161,11 @@ async function diskSpace(project: Project, backups: BackupStore | null): Promise
 async function backupAvailability(project: Project, ctx: PreflightContext): Promise<Omit<CheckResult, 'name'>> {
   const required = project.config.policy.requireBackup || project.config.policy.onFailure === 'restore'
   if (!ctx.backups) return { status: 'pass', message: 'no backup is taken by this run (policy does not require one)' }
-  ctx.backups.prepareDir()
+  try {
+    ctx.backups.prepareDir()
+  } catch (error) {
+    return { status: 'fail', message: (error as Error).message }
+  }
   const programs: string[] = []
   for (const candidates of ctx.programs) programs.push(await findProgram(candidates))
   const newest = ctx.backups.list()[0]

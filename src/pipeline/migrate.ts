@@ -207,7 +207,7 @@ class Pipeline {
       if (!this.backups || !this.backup) return { method: 'none', verified: false, differences: ['no pre-run backup was taken (set policy.require_backup to have one)'] }
       try {
         await this.session.close()
-        await restoreInto(this.project, this.backups, this.backup)
+        await restoreInto(this.project, this.backups, this.backup, this.run.id)
       } catch (error) {
         await this.session.reconnect()
         return { method, verified: false, differences: [`restoring backup ${this.backup.id} failed: ${isStrataError(error) || error instanceof Error ? error.message : String(error)}`] }

@@ -132,6 +132,13 @@ describe('strata backup on SQLite', () => {
     expect(rows(db, "SELECT name FROM sqlite_master WHERE name = 'events'")).toEqual([])
     expect(rows(db, 'SELECT revision FROM strata_history')).toEqual([{ revision: '001_graphics' }])
     expect(rows(db, "SELECT status, backup_id FROM strata_runs WHERE command = 'restore'")).toEqual([{ status: 'succeeded', backup_id: created.id }])
+    // The trail outlives the restore: the run that applied 002 after the backup is still recorded.
+    expect(rows(db, "SELECT command, status FROM strata_runs WHERE command <> 'backup create' ORDER BY started_at")).toEqual([
+      { command: 'up', status: 'succeeded' }, { command: 'up', status: 'succeeded' }, { command: 'restore', status: 'succeeded' },
+    ])
+    expect(rows(db, 'SELECT revision, action FROM strata_log ORDER BY seq')).toEqual([
+      { revision: '001_graphics', action: 'apply' }, { revision: '002_events', action: 'apply' }, { revision: '002_events', action: 'restore' },
+    ])
     expect(rows(db, 'PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }])
     expect(existsSync(`${db}.strata-restore`)).toBe(false)
     // The restored database migrates on as usual.

@@ -169,7 +169,7 @@ DROP TABLE parent;
     expect(indexes(db(), 'graphics')).toEqual([])
   })
 
-  it('check prints pass/warn/fail per check and warns about a held lock; validate exits 1 on a failed invariant', () => {
+  it('a failing postflight user check stops the first run; validate exits 1 on a failed invariant and 0 once it holds', () => {
     config(project.dir, 'checks:\n  postflight:\n    - { name: titles, sql: "SELECT count(*) FROM graphics WHERE title = \'ticker\'", expect: 1 }\n')
     project.write('001_base.sql', BASE)
     expect(strata(['up'], project.dir).code).not.toBe(0)
