@@ -6,11 +6,10 @@ import { describePlan, type PlanView } from '../plan/describe-plan.js'
 import { renderOfflineSql } from '../plan/offline-sql.js'
 import { buildPlan } from '../plan/plan.js'
 import { repair, stamp, unlock, type RepairResult, type StampResult } from '../pipeline/admin.js'
-import { migrate, type MigrateResult } from '../pipeline/migrate.js'
+import type { MigrateResult } from '../pipeline/migrate.js'
 import type { BackupListing, Verification } from '../backup/backup-store.js'
-import { reportOf, type CheckReport } from '../checks/check.js'
-import { createBackup, openBackups, restoreBackup, verifyBackup, type RestoreResult } from '../pipeline/backup.js'
-import { postflight, preflight } from '../pipeline/checks.js'
+import type { CheckReport } from '../checks/check.js'
+import type { RestoreResult } from '../pipeline/backup.js'
 import { loadProject, readOnly, type Project } from '../pipeline/session.js'
 import { compare, computeStatus, type StatusReport } from '../pipeline/status.js'
 
@@ -113,10 +112,12 @@ export class Strata {
   }
 
   async up(target = 'heads', options: RunOptions = {}): Promise<MigrateResult> {
+    const { migrate } = await import('../pipeline/migrate.js')
     return migrate(await this.project(), { direction: 'up', target, lockTimeoutMs: this.#lockTimeoutMs(), ...options })
   }
 
   async down(target: string, options: RunOptions = {}): Promise<MigrateResult> {
+    const { migrate } = await import('../pipeline/migrate.js')
     return migrate(await this.project(), { direction: 'down', target, lockTimeoutMs: this.#lockTimeoutMs(), ...options })
   }
 
@@ -134,6 +135,7 @@ export class Strata {
    */
   async check(): Promise<CheckReport> {
     const project = await this.project()
+    const [{ openBackups }, { preflight }, { reportOf }] = await Promise.all([import('../pipeline/backup.js'), import('../pipeline/checks.js'), import('../checks/check.js')])
     const { policy } = project.config
     const backups = policy.requireBackup || policy.onFailure === 'restore' ? await openBackups(project) : null
     return readOnly(project, async (conn) => reportOf(await preflight(project, conn, {
@@ -144,16 +146,17 @@ export class Strata {
   /** Every postflight check (SPEC S5) on the database as it is now. */
   async validate(): Promise<CheckReport> {
     const project = await this.project()
+    const [{ postflight }, { reportOf }] = await Promise.all([import('../pipeline/checks.js'), import('../checks/check.js')])
     return readOnly(project, async (conn) => reportOf((await postflight(project, conn, null)).checks))
   }
 
   /** Backups of this database (SPEC S5): create, list, verify, restore, prune. */
   readonly backup = {
-    create: async (): Promise<BackupListing> => createBackup(await this.project(), { lockTimeoutMs: this.#lockTimeoutMs() }),
-    list: async (options: { all?: boolean } = {}): Promise<BackupListing[]> => (await openBackups(await this.project())).store.list(options),
-    verify: async (id?: string): Promise<Verification> => verifyBackup(await this.project(), id),
-    restore: async (id?: string): Promise<RestoreResult> => restoreBackup(await this.project(), id, { lockTimeoutMs: this.#lockTimeoutMs() }),
-    prune: async (keep?: number): Promise<string[]> => (await openBackups(await this.project())).store.prune(keep),
+    create: async (): Promise<BackupListing> => (await backups()).createBackup(await this.project(), { lockTimeoutMs: this.#lockTimeoutMs() }),
+    list: async (options: { all?: boolean } = {}): Promise<BackupListing[]> => (await (await backups()).openBackups(await this.project())).store.list(options),
+    verify: async (id?: string): Promise<Verification> => (await backups()).verifyBackup(await this.project(), id),
+    restore: async (id?: string): Promise<RestoreResult> => (await backups()).restoreBackup(await this.project(), id, { lockTimeoutMs: this.#lockTimeoutMs() }),
+    prune: async (keep?: number): Promise<string[]> => (await (await backups()).openBackups(await this.project())).store.prune(keep),
   }
 
   /** Clears a lock left by a dead process; `force` ends a live holder (on this host) first. */
@@ -170,6 +173,11 @@ export class Strata {
   #lockTimeoutMs(): number {
     return Math.round((this.#options.lockTimeoutSeconds ?? 60) * 1000)
   }
+}
+
+/** The backup commands, loaded when one is used (`status` stays small: SPEC S15). */
+function backups(): Promise<typeof import('../pipeline/backup.js')> {
+  return import('../pipeline/backup.js')
 }
 
 function defaultTarget(direction: 'up' | 'down'): string {

@@ -126,11 +126,11 @@ class Pipeline {
       throw await this.#migrationFailed(error, started)
     }
     this.#collecting = false
-    await recordSchema(project, this.session.conn)
-    const { checks } = await postflight(project, this.session.conn, { before: this.before, ops: this.#ops })
+    const { checks, after } = await postflight(project, this.session.conn, { before: this.before, ops: this.#ops })
     emitChecks(project, 'postflight', checks)
     const failing = checks.filter((c) => c.status === 'fail')
     if (failing.length > 0) throw await this.#postflightFailed(report, failing, started)
+    await recordSchema(project, this.session.conn, after?.schema)
     await run.finish('succeeded', plan.toHeads, { report, backupId: this.backup?.id ?? null })
     project.events.emit('run:done', { runId: run.id, status: 'succeeded', durationMs: Math.round(performance.now() - started) })
     return { runId: run.id, plan, report, preflight: preflightChecks, postflight: checks, backup: this.backup }

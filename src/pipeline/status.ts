@@ -96,11 +96,11 @@ function newestWithFingerprint(applied: readonly AppliedRevision[]): AppliedRevi
 }
 
 /** Records the live schema on the newest applied revision, as the baseline for drift. */
-export async function recordSchema(project: Project, conn: Connection): Promise<void> {
+export async function recordSchema(project: Project, conn: Connection, introspected?: SchemaSnapshot): Promise<void> {
   const applied = await project.history.applied(conn)
   const newest = applied.at(-1)
   if (!newest) return
   const { dialect, config } = project
-  const live = await dialect.introspect(conn, config.tablePrefix)
+  const live = introspected ?? (await dialect.introspect(conn, config.tablePrefix))
   await project.history.setFingerprint(conn, newest.revision, await dialect.catalogFingerprint(conn, config.tablePrefix), canonicalJson(live))
 }
