@@ -25,7 +25,7 @@ export function attachProgress(strata: Strata, mode: 'bar' | 'plain' | 'json'): 
   )
   strata.on('migration:failed', ({ revision, direction }) => out.info(`  ✗ ${direction === 'up' ? 'applying' : 'reverting'} ${revision} failed`))
   strata.on('rollback:start', ({ revisions }) => out.info(`rolling back what this run applied: ${revisions.join(', ')}`))
-  strata.on('rollback:done', ({ ok }) => out.info(ok ? 'rollback complete: the database is as it was before the run' : 'rollback FAILED: see the error below'))
+  strata.on('rollback:done', ({ ok, revisions }) => out.info(ok ? `rollback complete: reverted ${revisions.join(', ')}` : 'rollback FAILED: see the error below'))
   strata.on('log', ({ message }) => out.info(message))
   strata.on('check', ({ phase, name, status, message }) => {
     if (status !== 'pass') out.info(`  ${phase} ${SYMBOL[status]} ${name}: ${message}`)

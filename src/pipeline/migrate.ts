@@ -161,7 +161,7 @@ class Pipeline {
     const needsRestore = report.state === 'dirty' || (report.state === 'partial' && policy !== 'stop') || (policy === 'restore' && report.state !== 'pre-run')
     const recovery = await this.#recover(needsRestore ? 'restore' : report.state === 'pre-run' ? 'rollback' : 'none')
     const status = statusAfter(recovery, report)
-    if (recovery.verified) report.state = 'pre-run'
+    settleState(report, recovery)
     const message = `${isStrataError(error) ? error.message : String(error)}\n${describeRecovery(recovery, this.backup)}`
     const failure = isStrataError(error)
       ? new StrataError(recovery.verified && error.code === 'E_DIRTY' ? 'E_MIGRATION_FAILED' : error.code, message, { ...error.details, recovery, report, exitCode: 1 }, { cause: error.cause ?? error })
@@ -183,8 +183,8 @@ class Pipeline {
       await rollBack(applied, this.#runnerOptions(), report)
       recovery = await this.#recover(report.rollback?.ok ? 'rollback' : 'restore')
     }
-    if (recovery.verified) report.state = 'pre-run'
-    else if (recovery.method === 'none') report.state = 'complete'
+    if (recovery.method === 'none') report.state = 'complete'
+    else settleState(report, recovery)
     const status = statusAfter(recovery, report)
     const error = new StrataError('E_VALIDATION', `postflight failed: ${failing.map((c) => `${c.name}: ${c.message}`).join('; ')}\n${describeRecovery(recovery, this.backup)}`, {
       checks: failing,
@@ -269,6 +269,12 @@ function statusAfter(recovery: Recovery, report: RunReport): RunStatus {
   if (!recovery.verified) return 'failed'
   if (recovery.method === 'restore') return 'restored'
   return report.rollback?.ok ? 'rolled-back' : 'failed'
+}
+
+/** The state the output reports: pre-run only when verified; an unverified recovery is partial. */
+function settleState(report: RunReport, recovery: Recovery): void {
+  if (recovery.verified) report.state = 'pre-run'
+  else if (recovery.method !== 'none') report.state = 'partial'
 }
 
 function emitChecks(project: Project, phase: 'preflight' | 'postflight', checks: readonly CheckResult[]): void {

@@ -2,7 +2,9 @@ import { readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
-import { strata, useProject } from '../support/cli.js'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { strata, strataAsync, useProject } from '../support/cli.js'
 import { columns, indexes, rows } from '../support/sqlite.js'
 
 const BASE = `-- strata:up
@@ -200,5 +202,56 @@ DROP TABLE parent;
     const report = JSON.parse(check.stdout) as { checks: Array<{ name: string; status: string; message: string }> }
     expect(report.checks.find((c) => c.name === 'drift')).toMatchObject({ status: 'warn' })
     expect(report.checks.find((c) => c.name === 'drift')!.message).toContain('sneaky')
+  })
+
+  it('postflight HTTP probes and commands from the config run after the migrations; a failing probe undoes the run', async () => {
+    let healthy = true
+    const server = createServer((req, res) => {
+      res.writeHead(healthy ? 200 : 503, { 'content-type': 'text/plain' })
+      res.end(healthy ? `ok ${req.url}` : 'down')
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const port = (server.address() as AddressInfo).port
+    try {
+      config(project.dir, `checks:\n  postflight:\n    - { name: api-health, http: "http://127.0.0.1:${port}/health", status: 200, body: "/^ok \\\\/health$/" }\n    - { name: smoke, command: ["${process.execPath}", "-e", "require('fs').writeFileSync('smoke-ran', 'yes')"] }\n`)
+      project.write('001_base.sql', BASE)
+      const good = await strataAsync(['up', '--json'], project.dir).done
+      expect(good.stderr).not.toContain('error[')
+      expect(good.code).toBe(0)
+      const doc = JSON.parse(good.stdout) as { postflight: Array<{ name: string; status: string }> }
+      expect(doc.postflight.filter((c) => ['api-health', 'smoke'].includes(c.name))).toEqual([
+        expect.objectContaining({ name: 'api-health', status: 'pass' }),
+        expect.objectContaining({ name: 'smoke', status: 'pass' }),
+      ])
+      expect(readdirSync(project.dir)).toContain('smoke-ran')
+      healthy = false
+      project.write('002_more.sql', '-- strata:up\nCREATE TABLE more (id INTEGER PRIMARY KEY);\n-- strata:down\nDROP TABLE more;\n')
+      const bad = await strataAsync(['up'], project.dir).done
+      expect(bad.code).toBe(1)
+      expect(bad.stderr).toContain('error[E_VALIDATION]')
+      expect(bad.stderr).toContain('api-health')
+      expect(bad.stderr).toContain('503')
+      expect(bad.stderr).toContain('Database state: pre-run')
+      expect(rows(db(), "SELECT name FROM sqlite_master WHERE name = 'more'")).toEqual([])
+    } finally {
+      server.close()
+    }
+  })
+
+  it('down runs the same pipeline: a failed postflight after a down that dropped data restores the backup with every row', () => {
+    config(project.dir, '    policy: { require_backup: true }\nbackup: { dir: backups }\n')
+    project.write('001_base.sql', BASE)
+    project.write('002_notes.sql', "-- strata:up\nCREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);\nINSERT INTO notes (body) VALUES ('keep me'), ('and me');\n-- strata:down\nDROP TABLE notes;\n")
+    expect(strata(['up'], project.dir).code).toBe(0)
+    exec(db(), "INSERT INTO notes (body) VALUES ('written by the application')")
+    config(project.dir, '    policy: { require_backup: true }\nbackup: { dir: backups }\nchecks:\n  postflight:\n    - { name: notes-kept, sql: "SELECT count(*) FROM sqlite_master WHERE name = \'notes\'", expect: 1 }\n')
+    const run = strata(['down', '-1'], project.dir)
+    expect(run.code).toBe(1)
+    expect(run.stderr).toContain('error[E_VALIDATION]')
+    // Re-applying 002 brings back only its own two rows, not the application's: the rollback
+    // cannot reach the pre-run rows, the pre-run backup can.
+    expect(run.stderr).toMatch(/Database state: pre-run — the pre-run backup \S+ was restored/)
+    expect(rows(db(), 'SELECT body FROM notes ORDER BY id')).toEqual([{ body: 'keep me' }, { body: 'and me' }, { body: 'written by the application' }])
+    expect(rows(db(), 'SELECT revision FROM strata_history ORDER BY revision')).toEqual([{ revision: '001_base' }, { revision: '002_notes' }])
   })
 })
