@@ -1,8 +1,9 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, statfsSync, writeSync, chmodSync } from 'node:fs'
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync, chmodSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import type { CheckResult } from '../checks/check.js'
 import type { DatabaseUrl, DialectName } from '../dialects/dialect.js'
 import { StrataError, isStrataError } from '../errors/index.js'
+import { freeBytesAt } from '../util/disk.js'
 import { timeId } from '../util/ids.js'
 import { VERSION } from '../version.js'
 import type { BackupEngine, RowCounts } from './engine.js'
@@ -260,10 +261,7 @@ export class BackupStore {
 
   /** Bytes free for backups: on the backup directory's file system (or its nearest existing parent). */
   freeBytes(): number {
-    let dir = resolve(this.#target.dir)
-    while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir)
-    const stats = statfsSync(dir)
-    return Number(stats.bavail) * Number(stats.bsize)
+    return freeBytesAt(this.#target.dir)
   }
 
   estimateSize(): Promise<number> {

@@ -1,5 +1,5 @@
 import { dirname } from 'node:path'
-import { statSync, statfsSync } from 'node:fs'
+import { statSync } from 'node:fs'
 import type { BackupStore } from '../backup/backup-store.js'
 import { findProgram } from '../backup/programs.js'
 import { affectedBy } from '../checks/affected.js'
@@ -10,6 +10,7 @@ import { runUserCheck } from '../checks/user-checks.js'
 import type { UserCheck } from '../config/schema.js'
 import type { Connection } from '../dialects/dialect.js'
 import type { Operation } from '../ops/operation.js'
+import { freeBytesAt } from '../util/disk.js'
 import type { Project } from './session.js'
 import { compare, detectDrift, type Comparison } from './status.js'
 
@@ -187,11 +188,6 @@ function fileSize(path: string): number {
   } catch {
     return 0
   }
-}
-
-function freeBytesAt(dir: string): number {
-  const stats = statfsSync(dir)
-  return Number(stats.bavail) * Number(stats.bsize)
 }
 
 function mib(bytes: number): string {
