@@ -155,7 +155,7 @@ export class Strata {
     create: async (): Promise<BackupListing> => (await backups()).createBackup(await this.project(), { lockTimeoutMs: this.#lockTimeoutMs() }),
     list: async (options: { all?: boolean } = {}): Promise<BackupListing[]> => (await (await backups()).openBackups(await this.project())).store.list(options),
     verify: async (id?: string): Promise<Verification> => (await backups()).verifyBackup(await this.project(), id),
-    restore: async (id?: string): Promise<RestoreResult> => (await backups()).restoreBackup(await this.project(), id, { lockTimeoutMs: this.#lockTimeoutMs() }),
+    restore: async (id?: string, options: Pick<RunOptions, 'yes' | 'confirm'> = {}): Promise<RestoreResult> => (await backups()).restoreBackup(await this.project(), id, { lockTimeoutMs: this.#lockTimeoutMs(), ...options }),
     prune: async (keep?: number): Promise<string[]> => (await (await backups()).openBackups(await this.project())).store.prune(keep),
   }
 

@@ -39,3 +39,18 @@ function parseLockTimeout(value: string | undefined): number | undefined {
   }
   return seconds
 }
+
+/** A yes/no question on the terminal, when there is one to ask on (policy `confirm`). */
+export function confirmer(): { confirm?: (question: string) => Promise<boolean> } {
+  return process.stdin.isTTY && process.stderr.isTTY ? { confirm: ask } : {}
+}
+
+async function ask(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises')
+  const prompt = createInterface({ input: process.stdin, output: process.stderr })
+  try {
+    return /^y(es)?$/i.test((await prompt.question(`${question} [y/N] `)).trim())
+  } finally {
+    prompt.close()
+  }
+}

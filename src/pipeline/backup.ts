@@ -71,11 +71,19 @@ export interface RestoreResult {
  * manifest is refused; the engine replaces the database atomically; the result must hold the
  * manifest's row counts and pass its integrity check; the run is recorded in `<prefix>runs`.
  */
-export async function restoreBackup(project: Project, id: string | undefined, options: LockOptions): Promise<RestoreResult> {
+export interface RestoreOptions extends LockOptions {
+  /** `--yes`: the operator confirmed up front (policy `confirm`). */
+  readonly yes?: boolean
+  /** Asks the operator; absent when nobody can answer (no terminal). */
+  readonly confirm?: (question: string) => Promise<boolean>
+}
+
+export async function restoreBackup(project: Project, id: string | undefined, options: RestoreOptions): Promise<RestoreResult> {
   const backups = await openBackups(project)
   return withLock(project, 'backup restore', options, async () => {
     const backup = backups.store.find(id)
     await backups.store.assertIntact(backup)
+    await confirmRestore(project, backup, options)
     const from = await currentHeads(project)
     const runId = newRunId()
     const startedAt = new Date().toISOString()
@@ -136,6 +144,18 @@ async function onSession<T>(project: Project, fn: (conn: Connection) => Promise<
 async function appliedOn(project: Project, conn: Connection): Promise<string[]> {
   if (!(await project.history.exists(conn))) return []
   return (await project.history.applied(conn)).map((r) => r.revision)
+}
+
+/** A restore replaces the whole database: an environment with `confirm` asks first (SPEC S9). */
+async function confirmRestore(project: Project, backup: BackupListing, options: RestoreOptions): Promise<void> {
+  const { policy, environment, url } = project.config
+  if (!policy.confirm || options.yes) return
+  const question = `Replace ${url.redacted} (environment ${environment}) with backup ${backup.id} taken ${backup.createdAt}?`
+  if (options.confirm && (await options.confirm(question))) return
+  throw new StrataError('E_POLICY', `environment \`${environment}\` requires confirmation and ${options.confirm ? 'it was declined' : 'there is no terminal to ask on'}; nothing was restored`, {
+    rule: 'confirm',
+    hint: 'answer yes on a terminal, or pass --yes',
+  })
 }
 
 export function verificationError(verification: Verification): StrataError {

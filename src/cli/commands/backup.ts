@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import type { BackupListing } from '../../backup/backup-store.js'
 import { StrataError } from '../../errors/index.js'
 import { EXIT_CODE_OF } from '../../errors/codes.js'
-import { globals, openStrata } from '../context.js'
+import { confirmer, globals, openStrata } from '../context.js'
 import { out } from '../output.js'
 import { printChecks } from './checks.js'
 
@@ -54,7 +54,7 @@ export function registerBackup(program: Command): void {
     .action(async (id: string | undefined, _local, command: Command) => {
       const options = globals(command)
       const strata = await openStrata(options, true)
-      const result = await strata.backup.restore(id)
+      const result = await strata.backup.restore(id, { yes: options.yes ?? false, ...confirmer() })
       if (options.json) return out.json({ ok: true, id: result.backup.id, runId: result.runId, from: result.from, to: result.to })
       out.info(`restored backup ${result.backup.id} (taken ${result.backup.createdAt}); now at ${result.to.join(', ') || 'base'} (run ${result.runId})`)
     })

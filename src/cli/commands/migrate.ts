@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import type { RunOptions } from '../../api/strata.js'
 import type { MigrateResult } from '../../pipeline/migrate.js'
 import { StrataError } from '../../errors/index.js'
-import { globals, openStrata, unmarkTarget } from '../context.js'
+import { confirmer, globals, openStrata, unmarkTarget } from '../context.js'
 import { out, type GlobalOptions } from '../output.js'
 
 export function registerMigrate(program: Command): void {
@@ -36,17 +36,7 @@ function runOptions(options: GlobalOptions, local: { singleTransaction?: boolean
   return {
     singleTransaction: local.singleTransaction ?? false,
     yes: options.yes ?? false,
-    ...(process.stdin.isTTY && process.stderr.isTTY ? { confirm: ask } : {}),
-  }
-}
-
-async function ask(question: string): Promise<boolean> {
-  const { createInterface } = await import('node:readline/promises')
-  const prompt = createInterface({ input: process.stdin, output: process.stderr })
-  try {
-    return /^y(es)?$/i.test((await prompt.question(`${question} [y/N] `)).trim())
-  } finally {
-    prompt.close()
+    ...confirmer(),
   }
 }
 
