@@ -14,16 +14,32 @@ const FAMILY: Readonly<Record<string, string>> = {
   tar: 'tar',
 }
 
-export interface ProgramRun {
+interface ProgramRunOptions {
   /** Extra environment (passwords go here, never in arguments: SPEC S16). */
   readonly env?: NodeJS.ProcessEnv
-  /** Written to the program's stdin, then closed. */
-  readonly input?: string | Buffer
   /** A file descriptor the program's stdout goes to (default: captured and returned). */
   readonly stdoutFd?: number
   /** Kills the program after this long (default: none). */
   readonly timeoutMs?: number
 }
+
+/** How to run a program; its stdin is `input`, or the descriptor `stdinFd`, or nothing (never both). */
+export type ProgramRun = ProgramRunOptions &
+  (
+    | {
+        /** Written to the program's stdin, then closed. */
+        readonly input?: string | Buffer
+        readonly stdinFd?: never
+      }
+    | {
+        /** A file descriptor the program reads as its stdin (a file too large to hold in memory, such as a dump). */
+        readonly stdinFd?: number
+        readonly input?: never
+      }
+  )
+
+/** runProgram's errors for a program that ran and then failed, as opposed to one that could not start. */
+const failedRuns = new WeakSet<StrataError>()
 
 /**
  * Runs an external program with an argument array (never a shell string). A missing program is
@@ -33,7 +49,7 @@ export function runProgram(program: string, args: readonly string[], options: Pr
   return new Promise((resolve, reject) => {
     const child = spawn(program, args, {
       env: { ...process.env, ...options.env },
-      stdio: [options.input === undefined ? 'ignore' : 'pipe', options.stdoutFd ?? 'pipe', 'pipe'],
+      stdio: [options.stdinFd ?? (options.input === undefined ? 'ignore' : 'pipe'), options.stdoutFd ?? 'pipe', 'pipe'],
       ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
     })
     const out: Buffer[] = []
@@ -52,12 +68,23 @@ export function runProgram(program: string, args: readonly string[], options: Pr
     child.on('close', (code, signal) => {
       const stdout = Buffer.concat(out).toString('utf8')
       if (code === 0) return resolve({ stdout, stderr: err })
-      reject(new StrataError('E_BACKUP', `${program} ${signal ? `was killed by ${signal}` : `exited with status ${code}`}${err.trim() ? `: ${lastLines(err)}` : ''}`, {
+      const failure = new StrataError('E_BACKUP', `${program} ${signal ? `was killed by ${signal}` : `exited with status ${code}`}${err.trim() ? `: ${lastLines(err)}` : ''}`, {
         program,
         hint: `read ${program}'s message above; run again with --debug for details`,
-      }))
+      })
+      failedRuns.add(failure)
+      reject(failure)
     })
   })
+}
+
+/**
+ * True for runProgram's error when the program ran and exited with a non-zero status or was
+ * killed; false when it could not start (missing: the E_BACKUP of missingProgram; not
+ * executable), so a caller can word a failed run for its own task and pass the others on.
+ */
+export function isFailedRun(error: unknown): boolean {
+  return error instanceof StrataError && failedRuns.has(error)
 }
 
 /** The first of `candidates` found on PATH (e.g. `mysqldump`, `mariadb-dump`); E_BACKUP when none is. */

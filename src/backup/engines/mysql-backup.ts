@@ -1,27 +1,18 @@
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { createReadStream } from 'node:fs'
-import { mkdtemp, open, rm, unlink, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { unlink } from 'node:fs/promises'
 import type { Connection, DatabaseUrl } from '../../dialects/dialect.js'
 import { openMysql } from '../../dialects/mysql/mysql-driver.js'
 import { StrataError } from '../../errors/index.js'
 import type { BackupEngine, CopyFacts, RowCounts } from '../engine.js'
-import { findProgram, missingProgram, runProgram } from '../programs.js'
+import { CLIENT_PROGRAMS, DUMP_PROGRAMS, databaseOf, dumpDatabase, loadDump } from './mysql-client.js'
+import { scanDumpFile } from './mysql-dump-scanner.js'
 
 /**
  * MySQL and MariaDB backups (SPEC S5) with the client programs: `mysqldump` (or `mariadb-dump`)
  * writes a plain SQL file, `mysql` (or `mariadb`) loads it back. The scope is the URL's
  * database, every base table in it (strata's own `strata_*` tables too), keyed by table name.
- *
- * The client programs always run with `--no-defaults` as their first argument: an option file
- * (`~/.my.cnf`, `/etc/mysql/my.cnf`) could otherwise send them to another host, user or
- * database than the URL names, or change the dump's format (`skip-comments` drops the
- * `-- Dump completed` line a complete dump is recognised by; `compact`, `skip-extended-insert`…).
- * Everything they need comes from the URL: host and port (or `?socketPath=`), user, the
- * password through `MYSQL_PWD` (never an argument, SPEC S16), and TLS from mysql2's `?ssl=`
- * parameter. Settings kept only in an option file must be put in the URL.
+ * How the client programs reach the server is in `mysql-client.ts`; a dump's row counts and
+ * completeness are read by `mysql-dump-scanner.ts`.
  *
  * Events are not dumped (`--events` is left off): a scheduled event loaded into a scratch
  * database fires there on its own, at once when its start time has passed, and may write to
@@ -38,22 +29,6 @@ export interface MysqlBackupOptions {
    */
   readonly scratchName?: (purpose: 'verify' | 'restore' | 'trash') => string
 }
-
-/** mysqldump's options; `--comments` (its default) is named because the completeness check reads them. */
-const DUMP_OPTIONS = [
-  '--single-transaction', '--routines', '--triggers', '--skip-events', '--hex-blob', '--skip-dump-date', '--comments',
-  '--default-character-set=utf8mb4', '--max-allowed-packet=1073741824',
-]
-
-/**
- * The client's options to load a dump: `--comments` because the client otherwise strips comments
- * from what it sends, routine and trigger bodies included; the largest packet it can send, for
- * rows near 1 GiB.
- */
-const LOAD_OPTIONS = ['--comments', '--default-character-set=utf8mb4', '--max-allowed-packet=1073741824']
-
-const DUMP_PROGRAMS: readonly string[] = ['mysqldump', 'mariadb-dump']
-const CLIENT_PROGRAMS: readonly string[] = ['mysql', 'mariadb']
 
 /** Table types that hold rows and are counted: MariaDB reports system-versioned tables apart. */
 const COUNTED_TYPES = `TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')`
@@ -82,128 +57,6 @@ export function createMysqlBackup(options: MysqlBackupOptions = {}): BackupEngin
 
 export const mysqlBackup: BackupEngine = createMysqlBackup()
 
-// ——— the client programs ———
-
-type Flavour = 'mariadb' | 'mysql'
-
-/** How a client program reaches the URL's server. */
-interface ClientTarget {
-  /** `--no-defaults` first (it must be), then host, user and TLS options. */
-  readonly args: readonly string[]
-  readonly env: NodeJS.ProcessEnv
-  readonly flavour: Flavour
-  /** Removes the certificate files the TLS options point to. */
-  dispose(): Promise<void>
-}
-
-/** The URL's database: the scope of every backup. */
-function databaseOf(url: DatabaseUrl): string {
-  const database = decodeURIComponent(parsedUrl(url).pathname.replace(/^\//, ''))
-  if (database === '') {
-    throw new StrataError('E_CONFIG', `the MySQL URL ${url.redacted} names no database`, { hint: 'name the database in the URL: mysql://user@host:3306/DATABASE' })
-  }
-  return database
-}
-
-function parsedUrl(url: DatabaseUrl): URL {
-  return new URL(url.raw.replace(/^mariadb:/i, 'mysql:'))
-}
-
-async function clientTarget(url: DatabaseUrl, program: string): Promise<ClientTarget> {
-  const parsed = parsedUrl(url)
-  const flavour = await flavourOf(program)
-  const user = decodeURIComponent(parsed.username)
-  const tls = await tlsOptions(parsed.searchParams.get('ssl'), flavour)
-  return {
-    args: ['--no-defaults', ...endpointArgs(parsed), ...(user ? [`--user=${user}`] : []), ...tls.args],
-    // Set even when empty, so a MYSQL_PWD inherited from strata's own environment is not used.
-    env: { MYSQL_PWD: decodeURIComponent(parsed.password) },
-    flavour,
-    dispose: tls.dispose,
-  }
-}
-
-/** TCP to the URL's host, as mysql2 connects (the clients would take `localhost` for the Unix socket); mysql2's `?socketPath=` for a socket. */
-function endpointArgs(parsed: URL): string[] {
-  const socket = parsed.searchParams.get('socketPath')
-  if (socket) return ['--protocol=SOCKET', `--socket=${socket}`]
-  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1') || 'localhost'
-  return ['--protocol=TCP', `--host=${host}`, `--port=${parsed.port || '3306'}`]
-}
-
-const flavours = new Map<string, Promise<Flavour>>()
-
-/** MariaDB's and Oracle's clients spell TLS options differently; `--version` tells them apart. */
-function flavourOf(program: string): Promise<Flavour> {
-  let flavour = flavours.get(program)
-  if (!flavour) {
-    flavour = runProgram(program, ['--version']).then(({ stdout }) => (/mariadb/i.test(stdout) ? 'mariadb' : 'mysql'))
-    flavour.catch(() => flavours.delete(program))
-    flavours.set(program, flavour)
-  }
-  return flavour
-}
-
-/** mysql2's `ssl` option as the URL carries it: a JSON object, or the name of a bundled profile. */
-interface SslSettings {
-  readonly ca?: string | readonly string[]
-  readonly cert?: string
-  readonly key?: string
-  readonly rejectUnauthorized?: boolean
-}
-
-/**
- * The clients' TLS options for mysql2's `?ssl=` value. mysql2 verifies the server's certificate
- * unless `rejectUnauthorized` is false, and so do the clients here. Its PEM contents (`ca`,
- * `cert`, `key`) go to files in a private temporary folder, since the clients read files. A
- * profile name (`?ssl=Amazon RDS`) means verified TLS against the system's CAs. MariaDB's
- * client cannot require TLS without verifying the certificate: with `rejectUnauthorized: false`
- * it encrypts when the server offers TLS.
- */
-async function tlsOptions(value: string | null, flavour: Flavour): Promise<{ args: string[]; dispose(): Promise<void> }> {
-  if (value === null) return { args: [], dispose: async () => {} }
-  const ssl = parseSsl(value)
-  const verify = ssl.rejectUnauthorized !== false
-  // Oracle's client verifies only against a CA it is given: without `ca` in the URL it refuses to connect.
-  const args = flavour === 'mariadb' ? ['--ssl', verify ? '--ssl-verify-server-cert' : '--skip-ssl-verify-server-cert'] : [`--ssl-mode=${verify ? 'VERIFY_IDENTITY' : 'REQUIRED'}`]
-  const pems = Object.entries({ ca: ssl.ca, cert: ssl.cert, key: ssl.key }).filter((entry): entry is [string, string | readonly string[]] => entry[1] !== undefined)
-  if (pems.length === 0) return { args, dispose: async () => {} }
-  const dir = await mkdtemp(join(tmpdir(), 'strata-tls-'))
-  const dispose = (): Promise<void> => rm(dir, { recursive: true, force: true })
-  try {
-    for (const [name, pem] of pems) {
-      const path = join(dir, `${name}.pem`)
-      await writeFile(path, typeof pem === 'string' ? pem : pem.join('\n'), { mode: 0o600 })
-      args.push(`--ssl-${name}=${path}`)
-    }
-  } catch (error) {
-    await dispose()
-    throw error
-  }
-  return { args, dispose }
-}
-
-function parseSsl(value: string): SslSettings {
-  try {
-    const parsed: unknown = JSON.parse(value)
-    if (parsed !== null && typeof parsed === 'object') return parsed as SslSettings
-  } catch {
-    // Not JSON: the name of one of mysql2's profiles.
-  }
-  return {}
-}
-
-/** Runs `fn` with a client program's target, removing its certificate files afterwards. */
-async function withClient<T>(url: DatabaseUrl, candidates: readonly string[], fn: (program: string, target: ClientTarget) => Promise<T>): Promise<T> {
-  const program = await findProgram(candidates)
-  const target = await clientTarget(url, program)
-  try {
-    return await fn(program, target)
-  } finally {
-    await target.dispose()
-  }
-}
-
 // ——— create ———
 
 /**
@@ -213,7 +66,7 @@ async function withClient<T>(url: DatabaseUrl, candidates: readonly string[], fn
  */
 async function createCopy(url: DatabaseUrl, file: string): Promise<CopyFacts> {
   const database = databaseOf(url)
-  await withClient(url, DUMP_PROGRAMS, (program, target) => dumpTo(program, target, database, file))
+  await dumpDatabase(url, database, file)
   const dump = await scanDumpFile(file)
   if (!dump.completed) {
     // mysqldump exited 0 yet its output stops short: a copy that cannot be trusted is not kept.
@@ -223,345 +76,11 @@ async function createCopy(url: DatabaseUrl, file: string): Promise<CopyFacts> {
   return { rowCounts: dump.rowCounts, integrity: 'ok' }
 }
 
-/** Writes the dump to `file`, created here with mode 0600 (SPEC S16); removed again when mysqldump fails. */
-async function dumpTo(program: string, target: ClientTarget, database: string, file: string): Promise<void> {
-  const handle = await open(file, 'wx', 0o600)
-  try {
-    // The umask could have taken bits from the mode given to open; 0600 must hold whatever it is.
-    await handle.chmod(0o600)
-    await runProgram(program, [...target.args, ...dumpOptions(target.flavour), '--', database], { env: target.env, stdoutFd: handle.fd })
-    await handle.sync()
-  } catch (error) {
-    await handle.close().catch(() => {})
-    await unlink(file).catch(() => {})
-    throw error
-  }
-  await handle.close()
-}
-
-/**
- * Oracle's mysqldump would otherwise write `SET @@GLOBAL.GTID_PURGED` on a server with GTIDs,
- * which cannot be loaded back into the same server (nor into a scratch database on it).
- */
-function dumpOptions(flavour: Flavour): string[] {
-  return flavour === 'mysql' ? [...DUMP_OPTIONS, '--set-gtid-purged=OFF'] : DUMP_OPTIONS
-}
-
 function incompleteDump(file: string): StrataError {
   return new StrataError('E_BACKUP', `the dump ${file} is incomplete: it does not end with mysqldump's \`-- Dump completed\` line (truncated or damaged)`, {
     file,
     hint: 'use another backup, or take a new one with `strata backup create`',
   })
-}
-
-// ——— the dump scanner ———
-
-/** What a dump holds, read from its text. */
-export interface DumpFacts {
-  /** Rows of each table the dump creates, as the INSERT statements it would run hold them. */
-  readonly rowCounts: RowCounts
-  /** The dump ends with mysqldump's `-- Dump completed` line: it was written to the end. */
-  readonly completed: boolean
-}
-
-/** Where the scanner is, lexically. */
-const CODE = 0
-const SINGLE_QUOTED = 1
-const DOUBLE_QUOTED = 2
-const BACKQUOTED = 3
-/** After a backquote inside a backquoted name: a second one is a literal backquote. */
-const BACKQUOTE_END = 4
-const LINE_COMMENT = 5
-const BLOCK_COMMENT = 6
-/** The argument of the client's `DELIMITER` command, up to the end of its line. */
-const DELIMITER_LINE = 7
-
-/** What the current statement is, as far as counting rows goes. */
-type StatementKind = 'none' | 'head' | 'insert-table' | 'insert-columns' | 'insert-rows' | 'create-table' | 'other'
-
-/** Statement beginnings the scanner looks for; mysqldump writes them exactly so. */
-const INSERT_HEAD = 'INSERT INTO `'
-const CREATE_HEAD = 'CREATE TABLE `'
-const DELIMITER_HEAD = 'DELIMITER '
-const HEADS = [INSERT_HEAD, CREATE_HEAD, DELIMITER_HEAD]
-const HEAD_LENGTH = Math.max(...HEADS.map((head) => head.length))
-
-const BACKSLASH = 0x5c
-const NEWLINE = 0x0a
-
-/** Bytes of row data that neither quote, nor nest, nor end, nor start a comment: letters, digits, `,` `.` `+` `_`. */
-const PLAIN = new Uint8Array(256)
-for (const byte of Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789,.+_')) PLAIN[byte] = 1
-
-/**
- * Counts the rows of a mysqldump file as the mysql client would load them, reading it in chunks
- * of any size (a row of a large blob is one long line). It splits the text into statements the
- * way the client does (quotes with backslash escapes, doubled backquotes, `--`/`#`/`/* *\/`
- * comments, the `DELIMITER` command), so a routine or trigger body that contains
- * `INSERT INTO … VALUES (…)` under `DELIMITER ;;` is not mistaken for data. Each statement that
- * begins `INSERT INTO \`t\`` adds the tuples its VALUES list holds: the parentheses opened at
- * depth 0 outside strings; `CREATE TABLE \`t\`` makes an empty table count as 0. Only
- * statements that end (their delimiter read) count, since the client runs nothing else. The
- * dump is utf8mb4 (`--default-character-set`) and binary values are hex (`--hex-blob`), so no
- * byte of a multi-byte character is mistaken for a quote or a parenthesis.
- */
-export class DumpScanner {
-  #mode = CODE
-  #escaped = false
-  /** The two code bytes before the current one, for `--` and `/*`. */
-  #prev1 = 0
-  #prev2 = 0
-  #delimiter: Buffer = Buffer.from(';')
-  #delimiterMatched = 0
-  #statement: StatementKind = 'none'
-  #head = ''
-  #name: number[] = []
-  #word = ''
-  #table = ''
-  #depth = 0
-  #rows = 0
-  #comment = ''
-  #commentAtStart = false
-  #delimiterText: number[] = []
-  #completed = false
-  readonly #counts = new Map<string, number>()
-
-  push(chunk: Uint8Array): void {
-    let i = 0
-    while (i < chunk.length) {
-      if (this.#mode === SINGLE_QUOTED || this.#mode === DOUBLE_QUOTED) i = this.#skipQuoted(chunk, i)
-      else if (this.#mode === CODE && this.#statement === 'insert-rows' && PLAIN[chunk[i]!] === 1) i = this.#skipPlain(chunk, i)
-      else this.#byte(chunk[i++]!)
-    }
-  }
-
-  finish(): DumpFacts {
-    // A last line without its newline still counts.
-    if (this.#mode === LINE_COMMENT) this.#commentEnded()
-    return { rowCounts: Object.fromEntries(this.#counts), completed: this.#completed && this.#statement === 'none' }
-  }
-
-  /** The bulk of a dump is string contents: a tight loop to the closing quote. */
-  #skipQuoted(chunk: Uint8Array, from: number): number {
-    const quote = this.#mode === SINGLE_QUOTED ? 0x27 : 0x22
-    for (let i = from; i < chunk.length; i++) {
-      const byte = chunk[i]!
-      if (this.#escaped) this.#escaped = false
-      else if (byte === BACKSLASH) this.#escaped = true
-      else if (byte === quote) {
-        this.#mode = CODE
-        return i + 1
-      }
-    }
-    return chunk.length
-  }
-
-  /** Numbers, hex blobs, NULLs and commas between the rows' parentheses change nothing. */
-  #skipPlain(chunk: Uint8Array, from: number): number {
-    let i = from
-    while (i < chunk.length && PLAIN[chunk[i]!] === 1) i++
-    this.#prev1 = this.#prev2 = 0
-    this.#delimiterMatched = 0
-    return i
-  }
-
-  #byte(byte: number): void {
-    switch (this.#mode) {
-      case BACKQUOTED:
-        if (byte === 0x60) this.#mode = BACKQUOTE_END
-        else if (this.#collectsName()) this.#name.push(byte)
-        return
-      case BACKQUOTE_END:
-        if (byte === 0x60) {
-          if (this.#collectsName()) this.#name.push(byte)
-          this.#mode = BACKQUOTED
-          return
-        }
-        this.#mode = CODE
-        this.#nameEnded()
-        break
-      case LINE_COMMENT:
-        if (byte === NEWLINE) this.#commentEnded()
-        else if (this.#comment.length < 32) this.#comment += String.fromCharCode(byte)
-        return
-      case BLOCK_COMMENT:
-        if (this.#prev1 === 0x2a && byte === 0x2f) this.#toCode()
-        else this.#prev1 = byte
-        return
-      case DELIMITER_LINE:
-        if (byte === NEWLINE) this.#delimiterEnded()
-        else this.#delimiterText.push(byte)
-        return
-    }
-    this.#code(byte)
-  }
-
-  /** A byte outside quotes and comments. */
-  #code(byte: number): void {
-    if (this.#opensComment(byte)) return
-    this.#statementByte(byte)
-    if (this.#mode !== CODE) return
-    if (byte === 0x27) this.#mode = SINGLE_QUOTED
-    else if (byte === 0x22) this.#mode = DOUBLE_QUOTED
-    else if (byte === 0x60) this.#mode = BACKQUOTED
-    if (this.#mode !== CODE) {
-      this.#prev1 = this.#prev2 = 0
-      this.#delimiterMatched = 0
-      return
-    }
-    this.#matchDelimiter(byte)
-    this.#prev2 = this.#prev1
-    this.#prev1 = byte
-  }
-
-  /** `-- ` (two dashes and a blank, as MySQL requires), `#` and `/*` start comments. */
-  #opensComment(byte: number): boolean {
-    if (byte <= 0x20 && this.#prev1 === 0x2d && this.#prev2 === 0x2d) {
-      this.#startLineComment()
-      if (byte === NEWLINE) this.#commentEnded()
-      return true
-    }
-    if (byte === 0x23) {
-      this.#startLineComment()
-      return true
-    }
-    if (byte === 0x2a && this.#prev1 === 0x2f) {
-      this.#mode = BLOCK_COMMENT
-      this.#prev1 = 0
-      return true
-    }
-    return false
-  }
-
-  #startLineComment(): void {
-    this.#mode = LINE_COMMENT
-    this.#comment = ''
-    this.#commentAtStart = this.#statement === 'none'
-  }
-
-  #commentEnded(): void {
-    // With --skip-dump-date the line is `-- Dump completed`; with a date, `-- Dump completed on …`.
-    if (this.#commentAtStart && this.#comment.trimStart().startsWith('Dump completed')) this.#completed = true
-    this.#toCode()
-  }
-
-  #toCode(): void {
-    this.#mode = CODE
-    this.#prev1 = this.#prev2 = 0
-  }
-
-  #matchDelimiter(byte: number): void {
-    if (byte === this.#delimiter[this.#delimiterMatched]) this.#delimiterMatched++
-    else this.#delimiterMatched = byte === this.#delimiter[0] ? 1 : 0
-    if (this.#delimiterMatched === this.#delimiter.length) {
-      this.#delimiterMatched = 0
-      this.#statementEnded()
-    }
-  }
-
-  #statementByte(byte: number): void {
-    switch (this.#statement) {
-      case 'none':
-        // Blanks, comment starts and empty statements come between statements.
-        if (byte <= 0x20 || byte === 0x2d || byte === 0x2f || byte === this.#delimiter[0]) return
-        this.#completed = false
-        this.#statement = 'head'
-        this.#head = ''
-        this.#headByte(byte)
-        return
-      case 'head':
-        this.#headByte(byte)
-        return
-      case 'insert-columns':
-        if (!this.#valuesKeyword(byte)) return
-        this.#statement = 'insert-rows'
-        this.#depth = 0
-        // The byte after VALUES may already open the first row: count it below.
-        this.#rowByte(byte)
-        return
-      case 'insert-rows':
-        this.#rowByte(byte)
-        return
-    }
-  }
-
-  #headByte(byte: number): void {
-    this.#head += String.fromCharCode(byte).toUpperCase()
-    if (this.#head === INSERT_HEAD || this.#head === CREATE_HEAD) {
-      this.#statement = this.#head === INSERT_HEAD ? 'insert-table' : 'create-table'
-      this.#name = []
-    } else if (this.#head === DELIMITER_HEAD) {
-      this.#mode = DELIMITER_LINE
-      this.#delimiterText = []
-    } else if (this.#head.length >= HEAD_LENGTH || !HEADS.some((head) => head.startsWith(this.#head))) {
-      this.#statement = 'other'
-    }
-  }
-
-  /** Only the table name after INSERT INTO or CREATE TABLE is kept; other names are skipped. */
-  #collectsName(): boolean {
-    return this.#statement === 'insert-table' || this.#statement === 'create-table'
-  }
-
-  #nameEnded(): void {
-    const name = Buffer.from(this.#name).toString('utf8')
-    if (this.#statement === 'create-table') {
-      if (!this.#counts.has(name)) this.#counts.set(name, 0)
-      this.#statement = 'other'
-    } else if (this.#statement === 'insert-table') {
-      this.#table = name
-      this.#rows = 0
-      this.#word = ''
-      this.#statement = 'insert-columns'
-    }
-  }
-
-  /** True on the byte that ends the keyword VALUES outside quotes (the column list's names are backquoted). */
-  #valuesKeyword(byte: number): boolean {
-    const isWordByte = (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x30 && byte <= 0x39) || byte === 0x5f
-    if (isWordByte) {
-      // A word longer than VALUES can never become it again: `*` marks one.
-      this.#word = this.#word.length >= 6 ? '*' : this.#word + String.fromCharCode(byte).toUpperCase()
-      return false
-    }
-    const word = this.#word
-    this.#word = ''
-    return word === 'VALUES'
-  }
-
-  #rowByte(byte: number): void {
-    if (byte === 0x28) {
-      if (this.#depth === 0) this.#rows++
-      this.#depth++
-    } else if (byte === 0x29) {
-      this.#depth--
-    }
-  }
-
-  #statementEnded(): void {
-    if (this.#statement === 'insert-rows') this.#counts.set(this.#table, (this.#counts.get(this.#table) ?? 0) + this.#rows)
-    this.#statement = 'none'
-  }
-
-  /** The client's DELIMITER command ends at its line's end, not at a delimiter. */
-  #delimiterEnded(): void {
-    const text = Buffer.from(this.#delimiterText).toString('utf8').trim()
-    if (text !== '') this.#delimiter = Buffer.from(text, 'utf8')
-    this.#delimiterMatched = 0
-    this.#statement = 'none'
-    this.#toCode()
-  }
-}
-
-/** Scans a dump file in chunks (a dump can be far larger than memory). */
-export async function scanDumpFile(file: string): Promise<DumpFacts> {
-  const scanner = new DumpScanner()
-  try {
-    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) scanner.push(chunk as Buffer)
-  } catch (error) {
-    throw new StrataError('E_BACKUP', `cannot read the dump ${file}: ${(error as Error).message}`, { file }, { cause: error })
-  }
-  return scanner.finish()
 }
 
 // ——— inspect ———
@@ -598,48 +117,6 @@ async function withScratch<T>(conn: Connection, database: string, fn: () => Prom
 async function dropDatabase(conn: Connection, database: string): Promise<void> {
   await exec(conn, 'SET SESSION foreign_key_checks = 0')
   await exec(conn, `DROP DATABASE IF EXISTS ${quote(database)}`)
-}
-
-/** `mysql DATABASE < file`: the client reads the file itself, however large, from its stdin. */
-async function loadDump(url: DatabaseUrl, database: string, file: string): Promise<void> {
-  await withClient(url, CLIENT_PROGRAMS, async (program, target) => {
-    const handle = await open(file, 'r')
-    try {
-      await runWithStdin(program, [...target.args, ...LOAD_OPTIONS, '--', database], target.env, handle.fd)
-    } catch (error) {
-      // A missing program stays as findProgram words it; a failed load names the dump.
-      if (error instanceof StrataError) throw error
-      throw new StrataError('E_BACKUP', `cannot load the dump ${file} into the scratch database ${database}: ${(error as Error).message}`, {
-        file,
-        hint: 'the dump is damaged or was written for another server; use another backup, or take a new one with `strata backup create`',
-      }, { cause: error })
-    } finally {
-      await handle.close()
-    }
-  })
-}
-
-/**
- * Runs a program with a file descriptor as its stdin (runProgram takes stdin as a string or a
- * Buffer, which would hold a whole dump in memory). A missing program is findProgram's E_BACKUP;
- * a failure is a plain Error with stderr's tail, which the caller words for its dump.
- */
-function runWithStdin(program: string, args: readonly string[], env: NodeJS.ProcessEnv, stdinFd: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { env: { ...process.env, ...env }, stdio: [stdinFd, 'ignore', 'pipe'] })
-    let stderr = ''
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString('utf8')).slice(-8000)
-    })
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      reject(error.code === 'ENOENT' ? missingProgram(program) : new StrataError('E_BACKUP', `cannot run ${program}: ${error.message}`, {}, { cause: error }))
-    })
-    child.on('close', (code, signal) => {
-      if (code === 0) return resolve()
-      const reason = signal ? `was killed by ${signal}` : `exited with status ${code}`
-      reject(new Error(`${program} ${reason}${stderr.trim() ? `: ${stderr.trim().split('\n').slice(-6).join('\n')}` : ''}`))
-    })
-  })
 }
 
 /** CHECK TABLE's failures: errors, and statuses other than OK (notes such as "doesn't support check" are not failures). */
