@@ -11,9 +11,15 @@ export interface DatabaseState {
   readonly rowCounts: Readonly<Record<string, number>>
 }
 
-export async function captureState(dialect: Dialect, conn: Connection, tablePrefix: string): Promise<DatabaseState> {
+/**
+ * The schema and row counts now. `countOnly` limits counting to those tables (those that
+ * existed before a run: the only ones a comparison with the pre-run state can use).
+ */
+export async function captureState(dialect: Dialect, conn: Connection, tablePrefix: string, countOnly?: readonly string[]): Promise<DatabaseState> {
   const schema = await dialect.introspect(conn, tablePrefix)
-  return { schema, fingerprint: fingerprint(schema), rowCounts: await countRows(dialect, conn, schema.tables.map((t) => t.name)) }
+  const names = schema.tables.map((t) => t.name)
+  const wanted = countOnly ? new Set(countOnly) : null
+  return { schema, fingerprint: fingerprint(schema), rowCounts: await countRows(dialect, conn, wanted ? names.filter((n) => wanted.has(n)) : names) }
 }
 
 export async function countRows(dialect: Dialect, conn: Connection, tables: readonly string[]): Promise<Record<string, number>> {

@@ -84,7 +84,7 @@ export async function postflight(project: Project, conn: Connection, run: RunFac
   const { dialect, config } = project
   let after: DatabaseState | null = null
   await add('schema', async () => {
-    after = await captureState(dialect, conn, config.tablePrefix)
+    after = await captureState(dialect, conn, config.tablePrefix, run ? Object.keys(run.before.rowCounts) : undefined)
     if (!run) {
       const drift = await detectDrift(project, conn, (await compare(project, conn)).applied)
       if (!drift) return { status: 'pass', message: `${after.schema.tables.length} table(s) equal to the schema recorded after the last migration` }
@@ -96,8 +96,9 @@ export async function postflight(project: Project, conn: Connection, run: RunFac
     return { status: 'pass', message: `${promises.length} object(s) the run's ops promised are as promised` }
   })
   await add('row-counts', async () => {
-    after ??= await captureState(dialect, conn, config.tablePrefix)
+    after ??= await captureState(dialect, conn, config.tablePrefix, run ? Object.keys(run.before.rowCounts) : undefined)
     if (!run) return { status: 'pass', message: `${Object.keys(after.rowCounts).length} table(s) counted; no run to compare with` }
+    if (Object.keys(run.before.rowCounts).length === 0) return { status: 'pass', message: 'no table existed before the run' }
     const affected = affectedBy(run.ops, dialect.name)
     if (affected.unknown.length > 0) {
       return { status: 'warn', message: `not compared: raw SQL may change any table (${affected.unknown.slice(0, 3).join('; ')})` }

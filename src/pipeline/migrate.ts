@@ -214,7 +214,7 @@ class Pipeline {
       }
       await this.session.reconnect()
     }
-    const after = await captureState(this.project.dialect, this.session.conn, this.project.config.tablePrefix)
+    const after = await captureState(this.project.dialect, this.session.conn, this.project.config.tablePrefix, Object.keys(this.before.rowCounts))
     const differences = stateDifferences(this.before, after)
     if (differences.length > 0 && method === 'rollback' && this.backup) return this.#recover('restore')
     return { method, verified: differences.length === 0, differences }
