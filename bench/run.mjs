@@ -173,6 +173,8 @@ if (want('backup')) {
   const rounds = 5
   for (let r = 0; r < rounds; r++) {
     const copy = join(dir, `copy-${r}.db`)
+    // Each side starts with no dirty pages left by the other: writeback is not charged across.
+    spawnSync('sync')
     plain.push(await timeIt(() => {
       const cp = spawnSync('cp', [dbPath, copy])
       if (cp.status !== 0) throw new Error(`cp failed: ${cp.stderr}`)
@@ -182,6 +184,7 @@ if (want('backup')) {
       if (result !== 'ok') throw new Error(`integrity_check: ${result}`)
     }))
     rmSync(copy, { force: true })
+    spawnSync('sync')
     // The pipeline's backup step: copy, integrity check and row counts of the copy, sha256, manifest.
     const backupDir = join(dir, `backups-${r}`)
     const script = `const { Strata } = await import(${JSON.stringify(join(ROOT, 'dist', 'index.js'))});

@@ -28,6 +28,9 @@ export const sqliteBackup: BackupEngine = {
     // The copy becomes one self-contained file: its WAL (if any) is folded in and removed.
     const copy = new Database(file, { fileMustExist: true })
     try {
+      // No sync here: the store flushes the copy to disk in its hashing thread while the copy is
+      // checked, instead of this journal switch flushing a whole database on the main thread.
+      copy.pragma('synchronous = OFF')
       copy.pragma('journal_mode = DELETE')
     } finally {
       copy.close()
