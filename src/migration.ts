@@ -20,6 +20,12 @@ export interface MigrationOptions {
   down?(op: OpBuilder): Promise<void> | void
   /** Auto-reversible migrations: `down` is the reverse of these ops, newest first. */
   change?(op: OpBuilder): Promise<void> | void
+  /**
+   * Fixture rows for `strata test` (SPEC S6): run on the scratch database right after this
+   * migration's up; the rows must survive every later migration's up and down. Never run by
+   * `up` on a real database.
+   */
+  seed?(op: OpBuilder): Promise<void> | void
 }
 
 export const MIGRATION_TAG = Symbol.for('strata-migrate.migration')

@@ -10,6 +10,8 @@ import type { MigrateResult } from '../pipeline/migrate.js'
 import type { BackupListing, Verification } from '../backup/backup-store.js'
 import type { CheckReport } from '../checks/check.js'
 import type { RestoreResult } from '../pipeline/backup.js'
+import type { TestReport } from '../testing/test-migrations.js'
+import { isStrataError } from '../errors/index.js'
 import { loadProject, readOnly, type Project } from '../pipeline/session.js'
 import { compare, computeStatus, type StatusReport } from '../pipeline/status.js'
 
@@ -150,6 +152,23 @@ export class Strata {
     return readOnly(project, async (conn) => reportOf((await postflight(project, conn, null)).checks))
   }
 
+  /**
+   * `strata test` (SPEC S6): every migration up, down and up again on a scratch database, never
+   * the configured one. A graph that cannot be built (cycle, missing parent, duplicate) is a
+   * failed check in the report, like every other finding.
+   */
+  async test(): Promise<TestReport> {
+    let project: Project
+    try {
+      project = await this.project()
+    } catch (error) {
+      if (!isStrataError(error) || !GRAPH_ERRORS.has(error.code)) throw error
+      return { ok: false, dialect: this.config.url.dialect, scratch: '', revisions: [], failures: [{ revision: null, check: 'graph', message: `${error.code}: ${error.message}` }] }
+    }
+    const { runMigrationTests } = await import('../testing/test-migrations.js')
+    return runMigrationTests(project)
+  }
+
   /** Backups of this database (SPEC S5): create, list, verify, restore, prune. */
   readonly backup = {
     create: async (): Promise<BackupListing> => (await backups()).createBackup(await this.project(), { lockTimeoutMs: this.#lockTimeoutMs() }),
@@ -174,6 +193,8 @@ export class Strata {
     return Math.round((this.#options.lockTimeoutSeconds ?? 60) * 1000)
   }
 }
+
+const GRAPH_ERRORS: ReadonlySet<string> = new Set(['E_GRAPH_CYCLE', 'E_GRAPH_MISSING_PARENT', 'E_GRAPH_DUPLICATE'])
 
 /** The backup commands, loaded when one is used (`status` stays small: SPEC S15). */
 function backups(): Promise<typeof import('../pipeline/backup.js')> {

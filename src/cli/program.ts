@@ -8,6 +8,7 @@ import { registerMigrate } from './commands/migrate.js'
 import { registerAdmin } from './commands/admin.js'
 import { registerBackup } from './commands/backup.js'
 import { registerChecks } from './commands/checks.js'
+import { registerTest } from './commands/test.js'
 import { RELATIVE_MARK } from './context.js'
 import { reportError, useNdjsonStderr, type GlobalOptions } from './output.js'
 import { StrataError } from '../errors/index.js'
@@ -30,7 +31,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run `strata --help` for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text), outputError: () => {} })
-  for (const register of [registerInit, registerNew, registerStatus, registerHistory, registerPlan, registerMigrate, registerAdmin, registerChecks, registerBackup]) {
+  for (const register of [registerInit, registerNew, registerStatus, registerHistory, registerPlan, registerMigrate, registerAdmin, registerChecks, registerBackup, registerTest]) {
     register(program)
   }
   return program

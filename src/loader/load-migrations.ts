@@ -16,7 +16,7 @@ import { parseDuration } from '../util/duration.js'
 const REVISION_ID = /^[A-Za-z0-9_.-]+$/
 
 /** The keys a migration module's default export may have (SPEC S2). */
-const MODULE_KEYS: readonly string[] = ['revision', 'downRevision', 'description', 'dependsOn', 'branchLabels', 'transactional', 'lockTimeout', 'statementTimeout', 'up', 'down', 'change']
+const MODULE_KEYS: readonly string[] = ['revision', 'downRevision', 'description', 'dependsOn', 'branchLabels', 'transactional', 'lockTimeout', 'statementTimeout', 'up', 'down', 'change', 'seed']
 
 /** A migration before its default parent is known (absent `downRevision` = previous file). */
 interface Loaded extends Omit<MigrationDef, 'downRevisions'> {
@@ -59,6 +59,7 @@ async function loadOne(dir: string, file: DiscoveredFile, dialect: DialectName):
     file: fileInfo(dir, file, file.kind === 'sql' ? checksum(upText) : checksum([upText, downText ?? ''])),
     up: (op) => runStatements(op, parsed.up),
     ...(parsed.hasDown ? { down: (op: OpBuilder) => runStatements(op, parsed.down ?? []) } : {}),
+    ...(h.lintIgnore.length > 0 ? { lintIgnore: h.lintIgnore } : {}),
     sql: parsed,
   }
 }
@@ -81,12 +82,12 @@ async function fromModule(dir: string, file: DiscoveredFile, shown: string, dial
   for (const key of ['revision', 'description'] as const) {
     if (options[key] !== undefined && typeof options[key] !== 'string') fail(`\`${key}\` must be a string`, `write ${key}: '…'`)
   }
-  const { up, down, change } = options
+  const { up, down, change, seed } = options
   if (change !== undefined && (up !== undefined || down !== undefined)) {
     fail('defines change() together with up()/down()', 'use change() alone (down is derived) or up() and down()')
   }
   if (up === undefined && change === undefined) fail('defines neither up() nor change()', 'add `async up(op) { … }`')
-  for (const [name, fn] of Object.entries({ up, down, change })) {
+  for (const [name, fn] of Object.entries({ up, down, change, seed })) {
     if (fn !== undefined && typeof fn !== 'function') fail(`\`${name}\` must be a function`, `write \`async ${name}(op) { … }\``)
   }
   const revision = checkId(options.revision ?? file.stem, file.path)
@@ -119,6 +120,7 @@ async function fromModule(dir: string, file: DiscoveredFile, shown: string, dial
     file: fileInfo(dir, file, checksum(text)),
     up: (up ?? change)!.bind(options),
     ...(down ? { down: down.bind(options) } : derivedDown ? { down: derivedDown } : {}),
+    ...(seed ? { seed: seed.bind(options) } : {}),
   }
 }
 

@@ -30,6 +30,10 @@ export interface MigrationDef {
   up(op: OpBuilder): Promise<void> | void
   /** Absent when the migration has no down and no `change()`: it is irreversible. */
   readonly down?: (op: OpBuilder) => Promise<void> | void
+  /** Fixture rows `strata test` inserts after the up (SPEC S6); never run on a real database. */
+  readonly seed?: (op: OpBuilder) => Promise<void> | void
+  /** Lint rules silenced for the whole migration: `-- strata:lint-ignore RULE, …` in an SQL header (SPEC S6). */
+  readonly lintIgnore?: readonly string[]
   /** SQL migrations: the up/down sections as written, for `plan --sql` and lint. */
   readonly sql?: { readonly up: readonly SqlStatementText[]; readonly down?: readonly SqlStatementText[] }
 }

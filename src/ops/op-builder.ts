@@ -32,6 +32,16 @@ export interface OpBuilder {
   /** Reads from the database; every op recorded before it has run by the time it reads. */
   query<T = Record<string, unknown>>(sql: string, params?: readonly Value[]): Promise<T[]>
   batchAlterTable(table: string, build: (batch: BatchBuilder) => void): void
+  /**
+   * Silences the named lint rules (SPEC S6) for the next op only, as
+   * `-- strata:lint-ignore RULE` does for the next SQL statement. Running the migration ignores it.
+   *
+   * ```ts
+   * op.lintIgnore('drop-column')
+   * op.dropColumn('users', 'legacy_flag')
+   * ```
+   */
+  lintIgnore(...rules: string[]): void
 }
 
 /** The table-bound ops of `op.batchAlterTable` (SPEC S3). */
@@ -53,6 +63,8 @@ export interface OpSink {
   readonly dialect: string
   push(op: Operation): void
   query(sql: string, params: readonly Value[]): Promise<unknown[]>
+  /** `op.lintIgnore(…)`: the rules to silence for the next pushed op. Only the lint recorder needs it. */
+  lintIgnore?(rules: readonly string[]): void
 }
 
 /** Lets a derived down() (from `change()`) push already-built ops into a builder. */
@@ -118,6 +130,11 @@ export function createOpBuilder(sink: OpSink): OpBuilder {
         dropConstraint: (constraint) => add(dropConstraint(constraint)),
       })
       if (ops.length > 0) push({ kind: 'batchAlterTable', table, ops })
+    },
+    lintIgnore(...rules) {
+      if (rules.length === 0) bad('op.lintIgnore() needs at least one rule id, e.g. op.lintIgnore(\'drop-column\')')
+      for (const rule of rules) name('lint rule', rule)
+      sink.lintIgnore?.(rules)
     },
   }
   return builder
