@@ -10,6 +10,7 @@ import type { MigrateResult } from '../pipeline/migrate.js'
 import type { BackupListing, Verification } from '../backup/backup-store.js'
 import type { CheckReport } from '../checks/check.js'
 import type { RestoreResult } from '../pipeline/backup.js'
+import type { LintDirection, LintFinding } from '../lint/index.js'
 import type { TestReport } from '../testing/test-migrations.js'
 import { isStrataError } from '../errors/index.js'
 import { loadProject, readOnly, type Project } from '../pipeline/session.js'
@@ -167,6 +168,16 @@ export class Strata {
     }
     const { runMigrationTests } = await import('../testing/test-migrations.js')
     return runMigrationTests(project)
+  }
+
+  /**
+   * `strata lint` (SPEC S6): the findings of every migration (or of `revisions`), read without
+   * connecting to the database; the dialect comes from the URL. Loads the SQL parsers on first use.
+   */
+  async lint(revisions?: readonly string[], options: { direction?: LintDirection } = {}): Promise<LintFinding[]> {
+    const project = await this.project()
+    const { lintMigrations } = await import('../lint/index.js')
+    return lintMigrations(project, { ...(revisions && revisions.length > 0 ? { revisions } : {}), ...options })
   }
 
   /** Backups of this database (SPEC S5): create, list, verify, restore, prune. */

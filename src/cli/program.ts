@@ -9,6 +9,7 @@ import { registerAdmin } from './commands/admin.js'
 import { registerBackup } from './commands/backup.js'
 import { registerChecks } from './commands/checks.js'
 import { registerTest } from './commands/test.js'
+import { registerLint } from './commands/lint.js'
 import { RELATIVE_MARK } from './context.js'
 import { reportError, useNdjsonStderr, type GlobalOptions } from './output.js'
 import { StrataError } from '../errors/index.js'
@@ -31,7 +32,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run `strata --help` for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text), outputError: () => {} })
-  for (const register of [registerInit, registerNew, registerStatus, registerHistory, registerPlan, registerMigrate, registerAdmin, registerChecks, registerBackup, registerTest]) {
+  for (const register of [registerInit, registerNew, registerStatus, registerHistory, registerPlan, registerMigrate, registerAdmin, registerChecks, registerBackup, registerTest, registerLint]) {
     register(program)
   }
   return program

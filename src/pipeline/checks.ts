@@ -27,6 +27,8 @@ export interface PreflightContext {
   readonly programs: readonly (readonly string[])[]
   /** The history compared with the files, when the caller has it already. */
   readonly comparison?: Comparison
+  /** What to lint: the run's steps (`run`), else every pending migration going up. */
+  readonly lint?: { readonly revisions: readonly string[]; readonly direction: 'up' | 'down' }
 }
 
 /**
@@ -60,6 +62,7 @@ export async function preflight(project: Project, conn: Connection, ctx: Preflig
   await add('disk-space', () => diskSpace(project, ctx.backups))
   await add('backup', () => backupAvailability(project, ctx))
   if (ctx.mode === 'check') await add('lock', () => lockOutcome(project))
+  await add('lint', () => lintOutcome(project, ctx.lint ?? { revisions: pendingOf(project, comparison), direction: 'up' }))
   for (const check of userChecks(project, 'preflight')) checks.push(await runUserCheck(check, { conn, cwd: project.config.baseDir }))
   return checks
 }
@@ -174,6 +177,30 @@ async function backupAvailability(project: Project, ctx: PreflightContext): Prom
   const tools = programs.length > 0 ? `; ${programs.join(', ')} found` : ''
   const last = newest ? `; newest backup ${newest.id}` : ''
   return { status: 'pass', message: `${ctx.backups.dir} is writable${tools}${last}${required ? '' : ' (backup not required)'}` }
+}
+
+/**
+ * Lints the migrations about to run (SPEC S5, S6): findings at or above the environment's
+ * `lint_fail_on` fail the preflight; lower warnings and errors are a warning.
+ */
+async function lintOutcome(project: Project, target: { revisions: readonly string[]; direction: 'up' | 'down' }): Promise<Omit<CheckResult, 'name'>> {
+  if (target.revisions.length === 0) return { status: 'pass', message: 'no pending migration to lint' }
+  const { lintMigrations, findingsAtOrAbove } = await import('../lint/index.js')
+  const findings = await lintMigrations(project, { revisions: target.revisions, direction: target.direction })
+  const level = project.config.policy.lintFailOn
+  const blocking = level === 'never' ? [] : findingsAtOrAbove(findings, level)
+  const show = (list: typeof findings): string => list.slice(0, 5).map((f) => `${f.rule} in ${f.revision}${f.line ? ` (${f.file}:${f.line})` : ''}: ${f.message}`).join('; ') + (list.length > 5 ? `; and ${list.length - 5} more` : '')
+  if (blocking.length > 0) {
+    return { status: 'fail', message: `${blocking.length} finding(s) at or above ${level} (policy lint_fail_on): ${show(blocking)}; run \`strata lint\` for all of them` }
+  }
+  const notable = findingsAtOrAbove(findings, 'warning')
+  if (notable.length > 0) return { status: 'warn', message: `${notable.length} finding(s) below lint_fail_on (${level}): ${show(notable)}` }
+  return { status: 'pass', message: `${target.revisions.length} migration(s) linted${findings.length > 0 ? `, ${findings.length} info finding(s)` : ', nothing found'}` }
+}
+
+/** Migrations not applied yet, in graph order. */
+function pendingOf(project: Project, comparison: Comparison): string[] {
+  return project.graph.ordered.filter((r) => !comparison.appliedSet.has(r))
 }
 
 async function lockOutcome(project: Project): Promise<Omit<CheckResult, 'name'>> {

@@ -73,7 +73,10 @@ export async function migrate(project: Project, options: MigrateOptions): Promis
       await run.finish('succeeded', plan.toHeads, { report })
       return { runId: run.id, plan, report, preflight: [], postflight: [], backup: null }
     }
-    const checks = await preflight(project, session.conn, { mode: 'run', backups: backups?.store ?? null, programs: backups?.engine.programs ?? [], comparison })
+    const checks = await preflight(project, session.conn, {
+      mode: 'run', backups: backups?.store ?? null, programs: backups?.engine.programs ?? [], comparison,
+      lint: { revisions: plan.steps.map((s) => s.revision), direction: plan.direction },
+    })
     emitChecks(project, 'preflight', checks)
     const failing = checks.filter((c) => c.status === 'fail')
     if (failing.length > 0) {

@@ -1,0 +1,16 @@
+/**
+ * `strata lint` as a library (SPEC S6): `lintMigrations(project, { revisions?, direction? })`
+ * returns the findings; `findingsAtOrAbove(findings, level)` those that reach a `--fail-on` /
+ * policy `lint_fail_on` level. Loaded lazily: it brings the SQL parsers with it.
+ */
+export { lintMigrations, type LintOptions } from './lint.js'
+export { RULES, RULE_IDS } from './rules/index.js'
+export type { LintRule } from './rule.js'
+export {
+  SEVERITY_RANK,
+  findingsAtOrAbove,
+  type LintDirection,
+  type LintFinding,
+  type LintSeverity,
+  type RuleSetting,
+} from './types.js'
