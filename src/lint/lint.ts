@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto'
 import { relative } from 'node:path'
 import type { MigrationDef } from '../loader/migration.js'
 import type { Project } from '../pipeline/session.js'
 import { collectSteps, type CollectContext } from './collect.js'
+import { keyedCache } from './parsers/parse-cache.js'
 import { loadSqlParser, parserFlavor } from './parsers/index.js'
 import type { BodyInfo, RuleHit } from './rule.js'
 import { RULES } from './rules/index.js'
@@ -33,6 +35,33 @@ export interface LintOptions {
  * The preflight calls it for the pending migrations and compares with policy `lint_fail_on`.
  */
 export async function lintMigrations(project: Project, options: LintOptions = {}): Promise<LintFinding[]> {
+  // The findings depend on the files (by checksum, in graph order), the rule settings, the
+  // grammar and the options alone: a repeated lint (the preflight of every `up`) reads them back.
+  const cache = keyedCache<LintFinding[]>(`findings-${parserFlavor(project.config.url)}`)
+  const key = cacheKey(project, options)
+  const cached = cache?.get(key)
+  if (cached) return cached
+  const findings = await lintAll(project, options)
+  cache?.set(key, findings)
+  cache?.flush()
+  return findings
+}
+
+function cacheKey(project: Project, options: LintOptions): string {
+  const hash = createHash('sha256')
+  hash.update(JSON.stringify([ruleSettingsKey(project), options.revisions ?? null, options.direction ?? null, options.cwd ?? process.cwd()]))
+  for (const revision of project.graph.ordered) {
+    const migration = project.migrations.get(revision)
+    hash.update(`\n${revision}\0${migration?.file.relativePath ?? ''}\0${migration?.file.checksum ?? ''}\0${migration?.transactional ?? ''}`)
+  }
+  return hash.digest('base64url')
+}
+
+function ruleSettingsKey(project: Project): unknown {
+  return project.config.raw.lint?.rules ?? null
+}
+
+async function lintAll(project: Project, options: LintOptions): Promise<LintFinding[]> {
   const settings = ruleSettings(project.config)
   const selected = options.revisions ? new Set(options.revisions.flatMap((r) => project.graph.resolve(r))) : null
   const ctx: CollectContext = {
@@ -61,6 +90,7 @@ export async function lintMigrations(project: Project, options: LintOptions = {}
       findings.push(...report(down, migration, settings, ctx))
     }
   }
+  ctx.parser.flush?.()
   return findings
 }
 

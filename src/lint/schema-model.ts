@@ -9,6 +9,8 @@ import type { Anchor, ColumnFact, Fact, ForeignKeyFact } from './types.js'
  */
 export class SchemaModel {
   readonly #tables = new Map<string, ModelTable>()
+  /** Foreign keys by the body that added them, so a body's own keys are found without a scan. */
+  readonly #addedIn = new Map<string, ModelForeignKey[]>()
 
   /** The table named `name`, if the replay knows it. */
   table(name: string): ModelTable | undefined {
@@ -31,6 +33,20 @@ export class SchemaModel {
    */
   preExisting(name: string, scope: string): boolean {
     return this.table(name)?.createdIn !== scope
+  }
+
+  /** The foreign keys the body `scope` added that still exist, with their tables. */
+  foreignKeysAddedIn(scope: string): Array<{ readonly table: ModelTable; readonly foreignKey: ModelForeignKey }> {
+    const found: Array<{ table: ModelTable; foreignKey: ModelForeignKey }> = []
+    for (const fk of this.#addedIn.get(scope) ?? []) {
+      for (const table of this.#tables.values()) {
+        if (table.foreignKeys.includes(fk)) {
+          found.push({ table, foreignKey: fk })
+          break
+        }
+      }
+    }
+    return found
   }
 
   /** The foreign keys (of any table) that reference `table` with ON DELETE CASCADE. */
@@ -64,15 +80,21 @@ export class SchemaModel {
   /** A deep copy, for linting a down against the schema its up left without changing the replay. */
   clone(): SchemaModel {
     const copy = new SchemaModel()
+    const copies = new Map<ModelForeignKey, ModelForeignKey>()
     for (const [name, t] of this.#tables) {
       copy.#tables.set(name, {
         name: t.name,
         createdIn: t.createdIn,
         columns: new Map([...t.columns].map(([k, c]) => [k, { ...c }])),
         indexes: t.indexes.map((i) => ({ ...i, columns: [...i.columns] })),
-        foreignKeys: t.foreignKeys.map((fk) => ({ ...fk, columns: [...fk.columns] })),
+        foreignKeys: t.foreignKeys.map((fk) => {
+          const made = { ...fk, columns: [...fk.columns] }
+          copies.set(fk, made)
+          return made
+        }),
       })
     }
+    for (const [scope, list] of this.#addedIn) copy.#addedIn.set(scope, list.flatMap((fk) => copies.get(fk) ?? []))
     return copy
   }
 
@@ -84,7 +106,7 @@ export class SchemaModel {
         for (const column of fact.columns) this.#addColumn(table, column, scope, anchor)
         if (fact.primaryKey.length > 0) table.indexes.push({ name: null, columns: [...fact.primaryKey], unique: true })
         for (const index of fact.indexes) table.indexes.push({ ...index, columns: [...index.columns] })
-        for (const fk of fact.foreignKeys) table.foreignKeys.push(foreignKey(fk, scope, anchor))
+        for (const fk of fact.foreignKeys) table.foreignKeys.push(this.#foreignKey(fk, scope, anchor))
         return
       }
       case 'dropTable':
@@ -144,7 +166,7 @@ export class SchemaModel {
         }
         return
       case 'addForeignKey':
-        this.#ensure(fact.table).foreignKeys.push(foreignKey(fact.foreignKey, scope, anchor))
+        this.#ensure(fact.table).foreignKeys.push(this.#foreignKey(fact.foreignKey, scope, anchor))
         return
       case 'addCheck':
       case 'rebuild':
@@ -169,7 +191,15 @@ export class SchemaModel {
   #addColumn(table: ModelTable, column: ColumnFact, scope: string, anchor: Anchor): void {
     table.columns.set(key(column.name), { name: column.name, type: column.type, notNull: column.notNull })
     if (column.primaryKey || column.unique) table.indexes.push({ name: null, columns: [column.name], unique: true })
-    if (column.references) table.foreignKeys.push(foreignKey({ ...column.references, columns: [column.name] }, scope, anchor))
+    if (column.references) table.foreignKeys.push(this.#foreignKey({ ...column.references, columns: [column.name] }, scope, anchor))
+  }
+
+  #foreignKey(fk: ForeignKeyFact, scope: string, anchor: Anchor): ModelForeignKey {
+    const made = foreignKey(fk, scope, anchor)
+    const list = this.#addedIn.get(scope)
+    if (list) list.push(made)
+    else this.#addedIn.set(scope, [made])
+    return made
   }
 }
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ROOT, strata, useProject } from '../support/cli.js'
@@ -150,12 +150,29 @@ export default migration({
       const afterStatus = parsers()
       const findings = await strata.lint()
       console.log(JSON.stringify({ afterStatus, afterLint: parsers(), findings: findings.length }))`
-    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: project.dir, encoding: 'utf8' })
+    // A cache folder of its own: with the lint cache warm, no grammar would load at all.
+    const env = { ...process.env, STRATA_CACHE_DIR: join(project.dir, 'cache') }
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: project.dir, encoding: 'utf8', env })
     expect(run.stderr).toBe('')
     expect(JSON.parse(run.stdout)).toEqual({
       afterStatus: { pg: false, sqlite: false, mysql: false },
       afterLint: { pg: false, sqlite: true, mysql: false },
       findings: 1,
     })
+  })
+
+  it('a repeated lint reads its findings from the cache, and an edited migration is linted again', () => {
+    const cache = join(project.dir, 'cache')
+    project.write('001_users.sql', USERS)
+    project.write('002_drop.sql', '-- strata:up\nALTER TABLE users DROP COLUMN email;\n-- strata:down\nSELECT 1;\n')
+    const lint = (): { findings: Array<{ rule: string; severity: string }> } => JSON.parse(strata(['lint', '--json', '--url', 'sqlite:app.db', '--migrations', 'migrations'], project.dir, { STRATA_CACHE_DIR: cache }).stdout)
+    const first = lint()
+    const errors = (report: { findings: Array<{ rule: string; severity: string }> }): string[] => report.findings.filter((f) => f.severity === 'error').map((f) => f.rule)
+    expect(errors(first)).toEqual(['drop-column'])
+    expect(readdirSync(cache).some((f) => f.startsWith('lint-findings-sqlite-'))).toBe(true)
+    expect(statSync(cache).mode & 0o777).toBe(0o700)
+    expect(lint()).toEqual(first)
+    project.write('002_drop.sql', '-- strata:up\nALTER TABLE users ADD COLUMN nickname text;\n-- strata:down\nALTER TABLE users DROP COLUMN nickname;\n')
+    expect(errors(lint())).toEqual([])
   })
 })

@@ -43,7 +43,7 @@ describe('up and down as the SOP pipeline (SQLite)', () => {
     const doc = JSON.parse(run.stdout) as { backupId: string; preflight: Array<{ name: string; status: string }>; postflight: Array<{ name: string }> }
     expect(readdirSync(join(project.dir, 'backups'))).toContain(`${doc.backupId}.json`)
     expect(rows(db(), "SELECT status, backup_id FROM strata_runs WHERE command = 'up'")).toEqual([{ status: 'succeeded', backup_id: doc.backupId }])
-    expect(doc.preflight.map((c) => c.name)).toEqual(['connectivity', 'graph', 'checksums', 'drift', 'consistency', 'disk-space', 'backup'])
+    expect(doc.preflight.map((c) => c.name)).toEqual(['connectivity', 'graph', 'checksums', 'drift', 'consistency', 'disk-space', 'backup', 'lint'])
     expect(doc.preflight.every((c) => c.status !== 'fail')).toBe(true)
     expect(doc.postflight.map((c) => c.name)).toEqual(['schema', 'row-counts', 'consistency'])
   })
@@ -253,5 +253,43 @@ DROP TABLE parent;
     expect(run.stderr).toMatch(/Database state: pre-run — the pre-run backup \S+ was restored/)
     expect(rows(db(), 'SELECT body FROM notes ORDER BY id')).toEqual([{ body: 'keep me' }, { body: 'and me' }, { body: 'written by the application' }])
     expect(rows(db(), 'SELECT revision FROM strata_history ORDER BY revision')).toEqual([{ revision: '001_base' }, { revision: '002_notes' }])
+  })
+
+  it('preflight lints the pending migrations and refuses at the policy\'s lint_fail_on (exit 3, nothing changed)', () => {
+    config(project.dir, '')
+    project.write('001_base.sql', BASE)
+    expect(strata(['up'], project.dir).code).toBe(0)
+    project.write('002_drop.sql', '-- strata:up\nALTER TABLE audit DROP COLUMN note;\n-- strata:down\nALTER TABLE audit ADD COLUMN note TEXT;\n')
+    const refused = strata(['up'], project.dir)
+    expect(refused.code).toBe(3)
+    expect(refused.stderr).toContain('error[E_PREFLIGHT]')
+    expect(refused.stderr).toMatch(/lint: 1 finding\(s\) at or above error \(policy lint_fail_on\): drop-column in 002_drop \(migrations\/002_drop\.sql:2\)/)
+    expect(columns(db(), 'audit')).toEqual(['id', 'note'])
+    expect(rows(db(), 'SELECT status FROM strata_runs ORDER BY started_at DESC LIMIT 1')).toEqual([{ status: 'refused' }])
+    const check = JSON.parse(strata(['check', '--json'], project.dir).stdout) as { ok: boolean; checks: Array<{ name: string; status: string }> }
+    expect(check.ok).toBe(false)
+    expect(check.checks.find((c) => c.name === 'lint')?.status).toBe('fail')
+    // An environment that lints but never refuses runs it, with a warning.
+    config(project.dir, '    policy: { lint_fail_on: never }\n')
+    const allowed = strata(['up', '--json'], project.dir)
+    expect(allowed.code).toBe(0)
+    const doc = JSON.parse(allowed.stdout) as { preflight: Array<{ name: string; status: string }> }
+    expect(doc.preflight.find((c) => c.name === 'lint')?.status).toBe('warn')
+    expect(columns(db(), 'audit')).toEqual(['id'])
+  })
+
+  it('lint_fail_on: warning refuses a warning; a lint-ignore line lets the reviewed statement through', () => {
+    config(project.dir, '    policy: { lint_fail_on: warning }\n')
+    project.write('001_base.sql', BASE)
+    expect(strata(['up'], project.dir).code).toBe(0)
+    project.write('002_rename.sql', '-- strata:up\nALTER TABLE audit RENAME COLUMN note TO remark;\n-- strata:down\nALTER TABLE audit RENAME COLUMN remark TO note;\n')
+    const refused = strata(['up'], project.dir)
+    expect(refused.code).toBe(3)
+    expect(refused.stderr).toContain('rename-breaks-app')
+    project.write('002_rename.sql', '-- strata:up\n-- strata:lint-ignore rename-breaks-app\nALTER TABLE audit RENAME COLUMN note TO remark;\n-- strata:down\nALTER TABLE audit RENAME COLUMN remark TO note;\n')
+    const run = strata(['up'], project.dir)
+    expect(run.stderr).not.toContain('error[')
+    expect(run.code).toBe(0)
+    expect(columns(db(), 'audit')).toEqual(['id', 'remark'])
   })
 })

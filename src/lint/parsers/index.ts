@@ -4,6 +4,7 @@ import type { Fact } from '../types.js'
 import { get, list } from './ast.js'
 import { postgresFacts } from './postgres-facts.js'
 import { sqlParserFacts } from './sql-parser-facts.js'
+import { withParseCache } from './parse-cache.js'
 
 /** Which grammar reads the SQL: MariaDB has its own in node-sql-parser. */
 export type ParserFlavor = 'sqlite' | 'postgres' | 'mysql' | 'mariadb'
@@ -16,6 +17,8 @@ export interface SqlParser {
   /** How messages name it: `the PostgreSQL parser`. */
   readonly name: string
   parse(sql: string): ParseResult
+  /** Persists what was parsed (the on-disk cache); lint calls it once, at the end. */
+  flush?(): void
 }
 
 /** The grammar for a database URL: `mariadb://` reads MariaDB's, other MySQL URLs MySQL's. */
@@ -30,14 +33,18 @@ export function parserFlavor(url: DatabaseUrl): ParserFlavor {
  * Imported here, lazily, so no other command pays for them.
  */
 export async function loadSqlParser(flavor: ParserFlavor): Promise<SqlParser> {
+  return withParseCache(await loadGrammar(flavor), flavor)
+}
+
+async function loadGrammar(flavor: ParserFlavor): Promise<SqlParser> {
   if (flavor === 'postgres') return postgresParser()
   const require = createRequire(import.meta.url)
   const load = (build: 'sqlite' | 'mysql' | 'mariadb'): SqlParserModule => require(`node-sql-parser/build/${build}`) as SqlParserModule
-  if (flavor === 'sqlite') return sqlParser('the SQLite parser', [[load('sqlite'), 'sqlite']])
-  if (flavor === 'mysql') return sqlParser('the MySQL parser', [[load('mysql'), 'MySQL']])
+  if (flavor === 'sqlite') return sqlParser('the SQLite parser', () => [[load('sqlite'), 'sqlite']])
+  if (flavor === 'mysql') return sqlParser('the MySQL parser', () => [[load('mysql'), 'MySQL']])
   // node-sql-parser's MariaDB grammar lags its MySQL one (it reads no ADD CONSTRAINT … FOREIGN
   // KEY, for one): MariaDB accepts MySQL's DDL, so a statement it cannot read gets MySQL's.
-  return sqlParser('the MariaDB parser', [[load('mariadb'), 'MariaDB'], [load('mysql'), 'MySQL']])
+  return sqlParser('the MariaDB parser', () => [[load('mariadb'), 'MariaDB'], [load('mysql'), 'MySQL']])
 }
 
 async function postgresParser(): Promise<SqlParser> {
@@ -56,11 +63,13 @@ async function postgresParser(): Promise<SqlParser> {
   }
 }
 
-function sqlParser(name: string, grammars: ReadonlyArray<readonly [SqlParserModule, string]>): SqlParser {
-  const parsers = grammars.map(([module, database]) => [new module.Parser(), database] as const)
+/** A node-sql-parser grammar, loaded at the first statement the parse cache does not know. */
+function sqlParser(name: string, grammars: () => ReadonlyArray<readonly [SqlParserModule, string]>): SqlParser {
+  let parsers: ReadonlyArray<readonly [{ astify(sql: string, options: { database: string }): unknown }, string]> | undefined
   return {
     name,
     parse(sql) {
+      parsers ??= grammars().map(([module, database]) => [new module.Parser(), database] as const)
       let first: string | undefined
       for (const [parser, database] of parsers) {
         try {

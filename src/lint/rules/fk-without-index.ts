@@ -12,16 +12,14 @@ export const fkWithoutIndex: LintRule = {
   checkBody(ctx) {
     if (ctx.dialect === 'mysql') return []
     const hits: RuleHit[] = []
-    for (const table of ctx.model.tables()) {
-      for (const fk of table.foreignKeys) {
-        if (fk.scope !== ctx.scope || ctx.model.indexLeadsWith(table.name, fk.columns)) continue
-        const columns = fk.columns.join(', ')
-        hits.push({
-          anchor: fk.anchor,
-          message: `foreign key ${q(`${table.name}(${columns})`)} → ${q(fk.refTable)} has no index that starts with its columns: each delete or key update on ` +
-            `${q(fk.refTable)} scans ${q(table.name)}; add an index on ${q(table.name)} (${columns})`,
-        })
-      }
+    for (const { table, foreignKey: fk } of ctx.model.foreignKeysAddedIn(ctx.scope)) {
+      if (ctx.model.indexLeadsWith(table.name, fk.columns)) continue
+      const columns = fk.columns.join(', ')
+      hits.push({
+        anchor: fk.anchor,
+        message: `foreign key ${q(`${table.name}(${columns})`)} → ${q(fk.refTable)} has no index that starts with its columns: each delete or key update on ` +
+          `${q(fk.refTable)} scans ${q(table.name)}; add an index on ${q(table.name)} (${columns})`,
+      })
     }
     return hits
   },
