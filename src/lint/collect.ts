@@ -13,6 +13,13 @@ import type { SqlParser } from './parsers/index.js'
 import { RULE_IDS } from './rules/index.js'
 import type { Anchor, LintDirection, Step } from './types.js'
 
+/**
+ * How long lint lets a module's up/down run to record its ops. Recording touches no database
+ * (`op.query` returns no rows at once), so a body still running after this waits on something
+ * else (a timer, a file, the network): lint stops listening rather than wait with it.
+ */
+const RECORD_BUDGET_MS = 2_000
+
 export interface CollectContext {
   readonly dialect: DialectName
   readonly parser: SqlParser
@@ -111,9 +118,11 @@ async function record(
   const recorded: Recorded[] = []
   let pending: string[] = []
   let queried = false
+  let closed = false
   const op = createOpBuilder({
     dialect: ctx.dialect,
     push: (o) => {
+      if (closed) return
       recorded.push({ op: o, ignores: pending })
       pending = []
     },
@@ -123,8 +132,22 @@ async function record(
     },
     lintIgnore: (rules) => void pending.push(...rules),
   })
+  let timer: NodeJS.Timeout | undefined
   try {
-    await body(op)
+    const outcome = await Promise.race([
+      Promise.resolve(body(op)).then(() => 'done' as const),
+      new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), RECORD_BUDGET_MS)
+        timer.unref()
+      }),
+    ])
+    if (outcome === 'late') {
+      closed = true
+      return {
+        recorded,
+        problem: `${direction}() of ${migration.revision} did not finish within ${RECORD_BUDGET_MS / 1000} s without a database (it waits on something other than op.query); the ops it recorded before were checked, the rest were not`,
+      }
+    }
     return { recorded }
   } catch (error) {
     if (isStrataError(error)) throw error
@@ -140,6 +163,8 @@ async function record(
       file: migration.file.path,
       hint: 'fix the migration code; `strata up` would fail the same way',
     }, { cause: error })
+  } finally {
+    clearTimeout(timer)
   }
 }
 

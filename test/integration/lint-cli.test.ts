@@ -175,4 +175,24 @@ export default migration({
     project.write('002_drop.sql', '-- strata:up\nALTER TABLE users ADD COLUMN nickname text;\n-- strata:down\nALTER TABLE users DROP COLUMN nickname;\n')
     expect(errors(lint())).toEqual([])
   })
+
+  it('a module that waits on something other than the database is recorded for two seconds, then reported', () => {
+    project.write('001_users.sql', USERS)
+    project.write('002_waits.ts', `export default {
+  async up(op) {
+    op.dropColumn('users', 'email')
+    await new Promise((resolve) => setTimeout(resolve, 60_000))
+    op.dropTable('users')
+  },
+  down(op) {},
+}
+`)
+    const started = Date.now()
+    const run = strata(['lint', '--json', '--url', 'sqlite:app.db', '--migrations', 'migrations', '002_waits'], project.dir, { STRATA_CACHE_DIR: join(project.dir, 'cache') })
+    expect(Date.now() - started).toBeLessThan(15_000)
+    const findings = (JSON.parse(run.stdout) as { findings: Array<{ rule: string; message: string }> }).findings
+    expect(findings.map((f) => f.rule)).toEqual(expect.arrayContaining(['drop-column', 'unparsed']))
+    expect(findings.map((f) => f.rule)).not.toContain('drop-table')
+    expect(findings.find((f) => f.rule === 'unparsed')?.message).toContain('did not finish within 2 s')
+  })
 })
