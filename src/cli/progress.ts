@@ -11,7 +11,7 @@ const SYMBOL = { pass: '✓', warn: '!', fail: '✗' } as const
 export function attachProgress(strata: Strata, mode: 'bar' | 'plain' | 'json'): void {
   if (mode === 'json') {
     const emit = (type: string) => (payload: object) => out.event({ type, ...payload })
-    for (const type of ['run:start', 'migration:start', 'migration:done', 'migration:failed', 'rollback:start', 'rollback:done', 'lock:wait', 'run:done', 'log', 'check', 'backup:start', 'backup:done', 'restore:start', 'restore:done'] as const) {
+    for (const type of ['run:start', 'migration:start', 'migration:done', 'migration:failed', 'rollback:start', 'rollback:done', 'lock:wait', 'run:done', 'log', 'check', 'backup:start', 'backup:done', 'restore:start', 'restore:done', 'backfill:progress'] as const) {
       strata.on(type, emit(type))
     }
     return
@@ -29,6 +29,15 @@ export function attachProgress(strata: Strata, mode: 'bar' | 'plain' | 'json'): 
   strata.on('log', ({ message }) => out.info(message))
   strata.on('check', ({ phase, name, status, message }) => {
     if (status !== 'pass') out.info(`  ${phase} ${SYMBOL[status]} ${name}: ${message}`)
+  })
+  let shownAt = 0
+  strata.on('backfill:progress', ({ table, rows, total, rowsPerSecond, etaMs, batchMs }) => {
+    // One line a second at most (and the last one): a terminal log, not a flood.
+    const now = Date.now()
+    if (rows < total && now - shownAt < 1000) return
+    shownAt = now
+    const pct = total > 0 ? ` (${Math.min(100, Math.floor((rows / total) * 100))}%)` : ''
+    out.info(`  backfill ${table}: ${rows}/${total} rows${pct}, ${rowsPerSecond} rows/s, last batch ${batchMs} ms${etaMs !== null && rows < total ? `, about ${Math.ceil(etaMs / 1000)} s left` : ''}`)
   })
   strata.on('backup:start', ({ dir }) => out.info(`backing up to ${dir} …`))
   strata.on('backup:done', ({ id, size, durationMs, verified }) => out.info(`backup ${id} taken (${(size / 1048576).toFixed(1)} MiB in ${durationMs} ms${verified ? ', verified' : ''})`))

@@ -11,6 +11,8 @@ export interface StrataEvents {
   'migration:done': { runId: string; revision: string; direction: Direction; index: number; total: number; durationMs: number; statements: number }
   'migration:failed': { runId: string; revision: string; direction: Direction; message: string }
   'rollback:start': { runId: string; revisions: readonly string[] }
+  /** One committed batch of an `op.backfill` (SPEC S7, S8): rows so far, rate and time left. */
+  'backfill:progress': { runId: string; revision: string; table: string; rows: number; total: number; batches: number; batchMs: number; rowsPerSecond: number; etaMs: number | null }
   'rollback:done': { runId: string; revisions: readonly string[]; ok: boolean }
   'lock:wait': { holder: LockOwner | null }
   /** One preflight or postflight check's outcome (SPEC S5). */

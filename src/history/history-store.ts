@@ -67,11 +67,11 @@ export class HistoryStore {
     this.#prefix = prefix
   }
 
-  get tables(): { history: string; log: string; runs: string } {
-    return { history: `${this.#prefix}history`, log: `${this.#prefix}log`, runs: `${this.#prefix}runs` }
+  get tables(): { history: string; log: string; runs: string; checkpoints: string } {
+    return { history: `${this.#prefix}history`, log: `${this.#prefix}log`, runs: `${this.#prefix}runs`, checkpoints: `${this.#prefix}checkpoints` }
   }
 
-  #q(table: 'history' | 'log' | 'runs'): string {
+  #q(table: 'history' | 'log' | 'runs' | 'checkpoints'): string {
     return this.#dialect.quoteIdentifier(this.tables[table])
   }
 
@@ -93,6 +93,9 @@ export class HistoryStore {
         from_revisions ${text} NOT NULL, to_revisions ${text}, status varchar(16) NOT NULL, error ${text},
         backup_id varchar(128), record_path ${text}, started_at varchar(40) NOT NULL,
         finished_at varchar(40), by_user varchar(255) NOT NULL, report ${text})`,
+      `CREATE TABLE IF NOT EXISTS ${this.#q('checkpoints')} (
+        revision varchar(255) NOT NULL, op_index integer NOT NULL, last_key ${text}, rows_done bigint NOT NULL,
+        updated_at varchar(40) NOT NULL, PRIMARY KEY (revision, op_index))`,
     ]
     for (const sql of statements) await conn.execute({ sql, params: [] })
   }
@@ -240,6 +243,30 @@ export class HistoryStore {
       await put(tx, 'runs', 'run_id', trail.runs)
       await put(tx, 'log', 'seq', trail.log)
     })
+  }
+
+  /** Where the backfill at `opIndex` of `revision` stopped (SPEC S7), or null when it has not started. */
+  async checkpoint(conn: Connection, revision: string, opIndex: number): Promise<{ lastKey: string | null; rowsDone: number } | null> {
+    const rows = await conn.query<{ last_key: string | null; rows_done: number | string }>({
+      sql: `SELECT last_key, rows_done FROM ${this.#q('checkpoints')} WHERE revision = ? AND op_index = ?`,
+      params: [revision, opIndex],
+    })
+    const row = rows[0]
+    return row ? { lastKey: row.last_key, rowsDone: Number(row.rows_done) } : null
+  }
+
+  /** Records a committed batch; called inside the batch's own transaction, so both commit together. */
+  async saveCheckpoint(conn: Connection, revision: string, opIndex: number, lastKey: string, rowsDone: number): Promise<void> {
+    await conn.execute({ sql: `DELETE FROM ${this.#q('checkpoints')} WHERE revision = ? AND op_index = ?`, params: [revision, opIndex] })
+    await conn.execute({
+      sql: `INSERT INTO ${this.#q('checkpoints')} (revision, op_index, last_key, rows_done, updated_at) VALUES (?, ?, ?, ?, ?)`,
+      params: [revision, opIndex, lastKey, rowsDone, new Date().toISOString()],
+    })
+  }
+
+  /** Forgets a migration's checkpoints once it has finished. */
+  async clearCheckpoints(conn: Connection, revision: string): Promise<void> {
+    await conn.execute({ sql: `DELETE FROM ${this.#q('checkpoints')} WHERE revision = ?`, params: [revision] })
   }
 
   /** True when the run's row exists (a restore may have replaced the table with an older one). */

@@ -37,6 +37,9 @@ export function factsOfOp(op: Exclude<Operation, { kind: 'execute' }>, dialect: 
     case 'batchAlterTable':
       for (const inner of op.ops) facts.push(...batchFacts(inner))
       break
+    case 'backfill':
+      facts.push({ kind: 'data', verb: 'update', table: op.table })
+      break
     default:
       facts.push(...batchFacts(op))
   }

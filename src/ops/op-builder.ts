@@ -32,6 +32,8 @@ export interface OpBuilder {
   /** Reads from the database; every op recorded before it has run by the time it reads. */
   query<T = Record<string, unknown>>(sql: string, params?: readonly Value[]): Promise<T[]>
   batchAlterTable(table: string, build: (batch: BatchBuilder) => void): void
+  /** Updates existing rows in checkpointed keyset batches (SPEC S7); needs `transactional: false`. */
+  backfill(options: BackfillOptions): void
   /**
    * Silences the named lint rules (SPEC S6) for the next op only, as
    * `-- strata:lint-ignore RULE` does for the next SQL statement. Running the migration ignores it.
@@ -42,6 +44,34 @@ export interface OpBuilder {
    * ```
    */
   lintIgnore(...rules: string[]): void
+}
+
+/** What `op.backfill` takes (SPEC S3, S7). */
+export interface BackfillOptions {
+  readonly table: string
+  /** The unique, ordered column batches page by (default `id`). */
+  readonly key?: string
+  /** New values: bound values, or `{ sql }` expressions over the row (`{ sql: 'upper(title)' }`). */
+  readonly set?: Readonly<Record<string, Value>>
+  /** Computes the new values of one row; returns the columns to change (nothing: leave it). */
+  readonly transform?: BackfillTransform
+  /** Only rows matching this SQL condition. */
+  readonly where?: string
+  /** Rows of the first batch (default 1000); later batches adapt to `maxBatchMs`. */
+  readonly batchSize?: number
+  /** Pause between batches, for the application's own writes (default 0). */
+  readonly throttleMs?: number
+  /** The longest a batch may hold its write lock, in ms (default 100). */
+  readonly maxBatchMs?: number
+}
+
+export type BackfillTransform = (row: Record<string, unknown>) => Record<string, Value> | null | undefined | Promise<Record<string, Value> | null | undefined>
+
+const TRANSFORMS = new WeakMap<Operation, BackfillTransform>()
+
+/** The row function of a `backfill` op built with `transform`. */
+export function backfillTransform(op: Operation): BackfillTransform | undefined {
+  return TRANSFORMS.get(op)
 }
 
 /** The table-bound ops of `op.batchAlterTable` (SPEC S3). */
@@ -130,6 +160,35 @@ export function createOpBuilder(sink: OpSink): OpBuilder {
         dropConstraint: (constraint) => add(dropConstraint(constraint)),
       })
       if (ops.length > 0) push({ kind: 'batchAlterTable', table, ops })
+    },
+    backfill(options) {
+      if (options === null || typeof options !== 'object') bad('op.backfill() needs an options object: { table, set | transform }')
+      name('table', options.table)
+      const key = options.key ?? 'id'
+      name('key column', key)
+      const hasSet = options.set !== undefined
+      const hasTransform = options.transform !== undefined
+      if (hasSet === hasTransform) bad(`op.backfill('${options.table}') needs exactly one of \`set\` and \`transform\``)
+      if (hasTransform && typeof options.transform !== 'function') bad('op.backfill(): `transform` must be a function of the row')
+      if (hasSet && (typeof options.set !== 'object' || Object.keys(options.set ?? {}).length === 0)) bad('op.backfill(): `set` needs at least one column')
+      for (const column of Object.keys(options.set ?? {})) name('column', column)
+      const positive = (value: number | undefined, fallback: number, what: string, zero = false): number => {
+        const n = value ?? fallback
+        if (!Number.isFinite(n) || n < (zero ? 0 : 1)) bad(`op.backfill(): \`${what}\` must be a ${zero ? 'non-negative' : 'positive'} number`)
+        return Math.floor(n)
+      }
+      const op = freezeOp({
+        kind: 'backfill' as const,
+        table: options.table,
+        key,
+        ...(hasSet ? { set: { ...options.set } } : { transform: true as const }),
+        ...(options.where !== undefined ? { where: options.where } : {}),
+        batchSize: positive(options.batchSize, 1000, 'batchSize'),
+        throttleMs: positive(options.throttleMs, 0, 'throttleMs', true),
+        maxBatchMs: positive(options.maxBatchMs, 100, 'maxBatchMs'),
+      })
+      if (options.transform) TRANSFORMS.set(op, options.transform)
+      sink.push(op)
     },
     lintIgnore(...rules) {
       if (rules.length === 0) bad('op.lintIgnore() needs at least one rule id, e.g. op.lintIgnore(\'drop-column\')')

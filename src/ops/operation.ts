@@ -66,6 +66,24 @@ export type Operation =
   | { readonly kind: 'dropConstraint'; readonly name: string; readonly table: string }
   | { readonly kind: 'execute'; readonly sql: string; readonly params: readonly Value[] }
   | { readonly kind: 'batchAlterTable'; readonly table: string; readonly ops: readonly BatchOperation[] }
+  | BackfillOp
+
+/**
+ * `op.backfill` (SPEC S7): rows of `table` updated in keyset batches by `key`, each batch its own
+ * transaction with a checkpoint. `set` gives the new values (bound, or `{ sql }` expressions);
+ * `transform: true` means a function computes them per row (kept beside the op, which stays data).
+ */
+export interface BackfillOp {
+  readonly kind: 'backfill'
+  readonly table: string
+  readonly key: string
+  readonly set?: Readonly<Record<string, Value>>
+  readonly transform?: true
+  readonly where?: string
+  readonly batchSize: number
+  readonly throttleMs: number
+  readonly maxBatchMs: number
+}
 
 export type OpKind = Operation['kind']
 export type OpOf<K extends OpKind> = Extract<Operation, { kind: K }>

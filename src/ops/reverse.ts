@@ -40,6 +40,7 @@ export function reverse(op: Operation): Operation | Irreversible {
     case 'dropIndex':
     case 'dropConstraint':
     case 'execute':
+    case 'backfill':
       return { irreversible: true, reason: `${describeOp(op)} cannot be reversed from the op alone` }
   }
 }
@@ -77,6 +78,8 @@ export function describeOp(op: Operation): string {
       return `execute ${firstLine(op.sql)}`
     case 'batchAlterTable':
       return `alter table ${op.table} (${op.ops.map(describeOp).join('; ')})`
+    case 'backfill':
+      return `backfill ${op.table} (${op.set ? `set ${Object.keys(op.set).join(', ')}` : 'transform'}) in batches by ${op.key}`
   }
 }
 

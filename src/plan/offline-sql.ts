@@ -59,7 +59,7 @@ export async function renderOfflineSql(
   const runStep = async (plan: Plan, step: PlanStep): Promise<void> => {
     try {
       await runPlan({ ...plan, steps: [step] }, {
-        conn: script, dialect: runnerDialect, history, events, runId: RUN_ID, by: BY, singleTransaction: false, onFailure: 'stop',
+        conn: script, dialect: runnerDialect, history, events, runId: RUN_ID, by: BY, singleTransaction: false, onFailure: 'stop', printing: true,
       })
     } catch (error) {
       throw scratchFailure(error)

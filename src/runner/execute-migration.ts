@@ -3,7 +3,7 @@ import { StrataError, isStrataError } from '../errors/index.js'
 import type { StrataEmitter } from '../events/events.js'
 import type { MigrationDef } from '../loader/migration.js'
 import { createOpBuilder } from '../ops/op-builder.js'
-import type { Operation } from '../ops/operation.js'
+import type { OpOf, Operation } from '../ops/operation.js'
 import { describeOp } from '../ops/reverse.js'
 import type { Direction } from '../events/events.js'
 
@@ -31,6 +31,11 @@ export interface ExecuteOptions {
   readonly beforeOp?: (op: Operation, conn: Connection) => Promise<void>
   /** Called once each of an op's statements has executed. */
   readonly afterOp?: (op: Operation) => void
+  /**
+   * Runs `op.backfill` in checkpointed batches (SPEC S7). Absent (printed plans, test fixtures),
+   * a backfill is compiled and run as its single-statement equivalent like any other op.
+   */
+  readonly backfill?: (op: OpOf<'backfill'>, opIndex: number, conn: Connection) => Promise<void>
 }
 
 /**
@@ -62,6 +67,11 @@ export async function executeMigration(
         ...(text ? { line: text.line } : {}),
       }
       const run = async (conn: Connection): Promise<void> => {
+        if (op.kind === 'backfill' && options.backfill) {
+          await options.backfill(op, opIndex, conn)
+          options.afterOp?.(op)
+          return
+        }
         await options.beforeOp?.(op, conn)
         const compiled = await compile(op, conn, dialect, migration, source)
         for (const stmt of compiled) {
@@ -84,6 +94,13 @@ export async function executeMigration(
   const op = createOpBuilder({
     dialect: dialect.name,
     push: (o) => {
+      if (migration.transactional && o.kind === 'backfill') {
+        throw new StrataError('E_MIGRATION_FAILED', `migration ${migration.revision} (${migration.file.relativePath}): ${describeOp(o)} commits batch by batch and cannot run inside the migration's transaction`, {
+          file: migration.file.path,
+          revision: migration.revision,
+          hint: 'set `transactional: false` in this migration',
+        })
+      }
       if (migration.transactional && isConcurrent(o)) {
         throw new StrataError('E_MIGRATION_FAILED', `migration ${migration.revision} (${migration.file.relativePath}): ${describeOp(o)} with \`concurrently\` cannot run inside a transaction`, {
           file: migration.file.path,

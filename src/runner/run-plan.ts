@@ -5,7 +5,8 @@ import type { HistoryStore } from '../history/history-store.js'
 import type { MigrationDef } from '../loader/migration.js'
 import type { Plan, PlanStep } from '../plan/plan.js'
 import { executeMigration, isConcurrent, messageOf, type ExecutedStatement } from './execute-migration.js'
-import type { Operation } from '../ops/operation.js'
+import type { OpOf, Operation } from '../ops/operation.js'
+import { runBackfill } from './backfill.js'
 import { StatementJournal, undoSummary, undoneError } from './statement-journal.js'
 
 export type MigrationStatus = 'applied' | 'reverted' | 'failed' | 'not-run' | 'rolled-back'
@@ -48,6 +49,8 @@ export interface RunnerOptions {
    * when a later one fails (SPEC S4).
    */
   readonly tablePrefix?: string
+  /** Printing a plan (`plan --sql`): a backfill shows as its single-statement equivalent. */
+  readonly printing?: boolean
   /** Receives the ops each migration executed, so the postflight can hold the run to them. */
   readonly onOps?: (revision: string, direction: Direction, ops: readonly Operation[]) => void
 }
@@ -173,8 +176,14 @@ async function applyStep(migration: MigrationDef, direction: Direction, options:
       // Each op commits on its own where DDL is transactional; index builds with CONCURRENTLY
       // cannot run inside a transaction at all.
       ...(dialect.capabilities.transactionalDdl
-        ? { perOp: <T>(fn: (c: Connection) => Promise<T>, op: Operation) => (isConcurrent(op) && dialect.capabilities.concurrentIndex ? fn(conn) : conn.transaction(fn)) }
+        ? { perOp: <T>(fn: (c: Connection) => Promise<T>, op: Operation) => ((isConcurrent(op) && dialect.capabilities.concurrentIndex) || op.kind === 'backfill' ? fn(conn) : conn.transaction(fn)) }
         : {}),
+      ...(options.printing ? {} : {
+        backfill: async (op: OpOf<'backfill'>, opIndex: number, c: Connection) => {
+          const result = await runBackfill(op, { conn: c, dialect, history, events: options.events, runId, revision: migration.revision, opIndex })
+          options.events.emit('log', { level: 'info', message: `backfill of ${op.table}: ${result.rows} row(s) in ${result.batches} batch(es), longest ${result.longestBatchMs} ms` })
+        },
+      }),
       onStatement: (s) => {
         committed.push(s)
         journal?.record(s)
@@ -182,6 +191,7 @@ async function applyStep(migration: MigrationDef, direction: Direction, options:
       ...(journal ? { beforeOp: journal.beforeOp, afterOp: journal.afterOp } : {}),
     })
     await finish(conn, direction === 'up')
+    if (execution.ops.some((op) => op.kind === 'backfill') && !options.printing) await history.clearCheckpoints(conn, migration.revision)
     options.onOps?.(migration.revision, direction, execution.ops)
     return execution.statements.length
   } catch (error) {

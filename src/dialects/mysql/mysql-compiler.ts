@@ -1,6 +1,7 @@
 import type { BatchOperation, Operation } from '../../ops/operation.js'
 import type { CompileContext, OpCompiler, Statement } from '../dialect.js'
 import { executeStatement } from '../shared/execute.js'
+import { backfillStatement } from '../shared/backfill.js'
 import { alterColumnSql } from './compiler/alter-column.js'
 import {
   addCheckSql,
@@ -42,6 +43,7 @@ export const mysqlCompiler = {
   addForeignKey: (op) => [stmt(addForeignKeySql(op))],
   dropConstraint: (op, ctx) => dropConstraintSql(ctx, op.table, op.name, []).map(stmt),
   execute: (op) => [executeStatement(op)],
+  backfill: (op) => [backfillStatement(op, (name) => `\`${name.replace(/`/g, '``')}\``)],
   batchAlterTable: (op, ctx) => op.ops.flatMap((inner, i) => batchStatements(op.table, inner, ctx, op.ops.slice(0, i))),
 } satisfies OpCompiler
 

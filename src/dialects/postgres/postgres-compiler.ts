@@ -1,6 +1,8 @@
 import type { BatchOperation, OpOf, Operation } from '../../ops/operation.js'
 import type { CompileContext, OpCompiler, Statement } from '../dialect.js'
 import { executeStatement } from '../shared/execute.js'
+import { backfillStatement } from '../shared/backfill.js'
+import { quoteDoubled } from '../shared/identifiers.js'
 import { alterColumnSql, opNeedsLiveType, typeBefore } from './compiler/alter-column.js'
 import {
   addCheckSql,
@@ -39,6 +41,7 @@ export const postgresCompiler = {
   addForeignKey: (op) => [stmt(addForeignKeySql(op))],
   dropConstraint: (op) => [stmt(dropConstraintSql(op.table, op.name))],
   execute: (op) => [executeStatement(op)],
+  backfill: (op) => [backfillStatement(op, quoteDoubled)],
   batchAlterTable: (op, ctx) => op.ops.flatMap((inner, i) => batchStatements(op.table, inner, ctx, op.ops.slice(0, i))),
 } satisfies OpCompiler
 

@@ -1,4 +1,6 @@
 import { executeStatement } from '../shared/execute.js'
+import { backfillStatement } from '../shared/backfill.js'
+import { quoteDoubled } from '../shared/identifiers.js'
 import type { Operation } from '../../ops/operation.js'
 import type { OpCompiler } from '../dialect.js'
 import { compileTableChanges, isStaticallyNative, nativeStatement } from './compiler/alter-table.js'
@@ -35,6 +37,7 @@ export const sqliteCompiler = {
   addForeignKey: (op, ctx) => compileTableChanges(op.table, [op], ctx),
   dropConstraint: (op, ctx) => compileTableChanges(op.table, [op], ctx),
   execute: (op) => [executeStatement(op)],
+  backfill: (op) => [backfillStatement(op, quoteDoubled)],
   batchAlterTable: (op, ctx) =>
     op.ops.every(isStaticallyNative) ? op.ops.map((inner) => nativeStatement(op.table, inner)) : compileTableChanges(op.table, op.ops, ctx),
 } satisfies OpCompiler

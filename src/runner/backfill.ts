@@ -1,0 +1,118 @@
+import type { Connection, Dialect } from '../dialects/dialect.js'
+import { isSqlExpression } from '../dialects/shared/literals.js'
+import type { StrataEmitter } from '../events/events.js'
+import type { HistoryStore } from '../history/history-store.js'
+import { backfillTransform } from '../ops/op-builder.js'
+import type { BackfillOp, Value } from '../ops/operation.js'
+import { sleep } from '../util/process.js'
+
+export interface BackfillContext {
+  /** A session outside any transaction: each batch opens its own. */
+  readonly conn: Connection
+  readonly dialect: Dialect
+  readonly history: HistoryStore
+  readonly events: StrataEmitter
+  readonly runId: string
+  readonly revision: string
+  readonly opIndex: number
+}
+
+export interface BackfillResult {
+  readonly rows: number
+  readonly batches: number
+  /** The longest write-lock hold of a batch, in ms. */
+  readonly longestBatchMs: number
+}
+
+/** Batches never grow beyond this many times the first one. */
+const GROWTH_LIMIT = 64
+
+/**
+ * `op.backfill` (SPEC S7): keyset pagination by `key`, each batch one transaction that updates
+ * its rows and records the last key in `<prefix>checkpoints`, so a run killed at any moment
+ * resumes after the last committed batch and no row is changed twice. The batch size adapts so
+ * that each transaction (the write lock) stays under `maxBatchMs`; only one batch of keys (or
+ * rows, for `transform`) is in memory at a time.
+ */
+export async function runBackfill(op: BackfillOp, ctx: BackfillContext): Promise<BackfillResult> {
+  const { conn, dialect, history, events } = ctx
+  const q = dialect.quoteIdentifier
+  const table = q(op.table)
+  const key = q(op.key)
+  const where = op.where ? ` AND (${op.where})` : ''
+  const transform = backfillTransform(op)
+  const resumed = await history.checkpoint(conn, ctx.revision, ctx.opIndex)
+  let lastKey: unknown = resumed?.lastKey ?? null
+  let rows = resumed?.rowsDone ?? 0
+  const total = rows + Number((await conn.query<{ n: number | string }>({
+    sql: `SELECT count(*) AS n FROM ${table} WHERE ${lastKey === null ? '1 = 1' : `${key} > ?`}${where}`,
+    params: lastKey === null ? [] : [lastKey],
+  }))[0]?.n ?? 0)
+  let size = op.batchSize
+  let batches = 0
+  let longest = 0
+  const started = performance.now()
+  for (;;) {
+    const batchStarted = performance.now()
+    const done = await conn.transaction(async (tx) => {
+      const after = lastKey === null ? '' : `${key} > ? AND `
+      const afterParams = lastKey === null ? [] : [lastKey]
+      const keys = await tx.query<{ k: unknown }>({
+        sql: `SELECT ${key} AS k FROM ${table} WHERE ${after}1 = 1${where} ORDER BY ${key} LIMIT ${size}`,
+        params: afterParams,
+      })
+      if (keys.length === 0) return 0
+      const last = keys[keys.length - 1]!.k
+      const range = `${after}${key} <= ?${where}`
+      if (transform) {
+        const batch = await tx.query<Record<string, unknown>>({ sql: `SELECT * FROM ${table} WHERE ${range} ORDER BY ${key}`, params: [...afterParams, last] })
+        for (const row of batch) {
+          const changes = await transform(row)
+          if (!changes || Object.keys(changes).length === 0) continue
+          const { sql, params } = assignments(changes, q)
+          await tx.execute({ sql: `UPDATE ${table} SET ${sql} WHERE ${key} = ?`, params: [...params, row[op.key]] })
+        }
+      } else {
+        const { sql, params } = assignments(op.set!, q)
+        await tx.execute({ sql: `UPDATE ${table} SET ${sql} WHERE ${range}`, params: [...params, ...afterParams, last] })
+      }
+      await history.saveCheckpoint(tx, ctx.revision, ctx.opIndex, String(last), rows + keys.length)
+      lastKey = last
+      return keys.length
+    })
+    if (done === 0) break
+    const ms = performance.now() - batchStarted
+    longest = Math.max(longest, ms)
+    rows += done
+    batches++
+    size = nextSize(size, ms, op)
+    const elapsed = (performance.now() - started) / 1000
+    const rate = elapsed > 0 ? (rows - (resumed?.rowsDone ?? 0)) / elapsed : 0
+    events.emit('backfill:progress', {
+      runId: ctx.runId, revision: ctx.revision, table: op.table, rows, total, batches,
+      batchMs: Math.round(ms), rowsPerSecond: Math.round(rate), etaMs: rate > 0 ? Math.round(((total - rows) / rate) * 1000) : null,
+    })
+    if (op.throttleMs > 0) await sleep(op.throttleMs)
+  }
+  return { rows, batches, longestBatchMs: Math.round(longest) }
+}
+
+/**
+ * The next batch size: shrunk in proportion when a batch held the lock longer than
+ * `maxBatchMs`, grown (doubled, up to a limit) while batches take under half of it.
+ */
+export function nextSize(size: number, ms: number, op: Pick<BackfillOp, 'batchSize' | 'maxBatchMs'>): number {
+  if (ms > op.maxBatchMs) return Math.max(1, Math.floor((size * op.maxBatchMs * 0.8) / ms))
+  if (ms < op.maxBatchMs / 2) return Math.min(size * 2, op.batchSize * GROWTH_LIMIT)
+  return size
+}
+
+function assignments(set: Readonly<Record<string, Value>>, q: (name: string) => string): { sql: string; params: unknown[] } {
+  const params: unknown[] = []
+  const parts = Object.entries(set).map(([column, value]) => {
+    if (isSqlExpression(value)) return `${q(column)} = ${value.sql}`
+    params.push(value)
+    return `${q(column)} = ?`
+  })
+  return { sql: parts.join(', '), params }
+}
