@@ -29,6 +29,13 @@ export interface LogEntry {
   readonly detail?: string | null
 }
 
+/** How far one op of an interrupted migration got. */
+export interface Checkpoint {
+  readonly state: 'done' | 'running'
+  readonly lastKey: string | null
+  readonly rowsDone: number
+}
+
 /** Raw rows of `runs` and `log`, carried across a restore. */
 export interface Trail {
   readonly runs: readonly Record<string, unknown>[]
@@ -94,8 +101,8 @@ export class HistoryStore {
         backup_id varchar(128), record_path ${text}, started_at varchar(40) NOT NULL,
         finished_at varchar(40), by_user varchar(255) NOT NULL, report ${text})`,
       `CREATE TABLE IF NOT EXISTS ${this.#q('checkpoints')} (
-        revision varchar(255) NOT NULL, op_index integer NOT NULL, last_key ${text}, rows_done bigint NOT NULL,
-        updated_at varchar(40) NOT NULL, PRIMARY KEY (revision, op_index))`,
+        revision varchar(255) NOT NULL, op_index integer NOT NULL, state varchar(16) NOT NULL, last_key ${text},
+        rows_done bigint NOT NULL, updated_at varchar(40) NOT NULL, PRIMARY KEY (revision, op_index))`,
     ]
     for (const sql of statements) await conn.execute({ sql, params: [] })
   }
@@ -245,22 +252,46 @@ export class HistoryStore {
     })
   }
 
-  /** Where the backfill at `opIndex` of `revision` stopped (SPEC S7), or null when it has not started. */
-  async checkpoint(conn: Connection, revision: string, opIndex: number): Promise<{ lastKey: string | null; rowsDone: number } | null> {
-    const rows = await conn.query<{ last_key: string | null; rows_done: number | string }>({
-      sql: `SELECT last_key, rows_done FROM ${this.#q('checkpoints')} WHERE revision = ? AND op_index = ?`,
-      params: [revision, opIndex],
-    })
-    const row = rows[0]
-    return row ? { lastKey: row.last_key, rowsDone: Number(row.rows_done) } : null
+  /**
+   * The progress of an interrupted non-transactional migration (SPEC S7): per op index, `done`
+   * or, for a backfill, `running` with the last committed key. Empty when there is none (or no
+   * checkpoints table yet).
+   */
+  async checkpoints(conn: Connection, revision: string): Promise<Map<number, Checkpoint>> {
+    let rows: Array<{ op_index: number | string; state: string; last_key: string | null; rows_done: number | string }>
+    try {
+      rows = await conn.query({ sql: `SELECT op_index, state, last_key, rows_done FROM ${this.#q('checkpoints')} WHERE revision = ?`, params: [revision] })
+    } catch {
+      return new Map()
+    }
+    return new Map(rows.map((r) => [Number(r.op_index), { state: r.state === 'done' ? 'done' : 'running', lastKey: r.last_key, rowsDone: Number(r.rows_done) }]))
   }
 
-  /** Records a committed batch; called inside the batch's own transaction, so both commit together. */
+  /** The revisions with checkpoints: interrupted migrations the next `up` resumes. */
+  async resumable(conn: Connection): Promise<Set<string>> {
+    try {
+      const rows = await conn.query<{ revision: string }>({ sql: `SELECT DISTINCT revision FROM ${this.#q('checkpoints')}`, params: [] })
+      return new Set(rows.map((r) => r.revision))
+    } catch {
+      return new Set()
+    }
+  }
+
+  /** Records a committed backfill batch; inside the batch's transaction, so both commit together. */
   async saveCheckpoint(conn: Connection, revision: string, opIndex: number, lastKey: string, rowsDone: number): Promise<void> {
+    await this.#putCheckpoint(conn, revision, opIndex, 'running', lastKey, rowsDone)
+  }
+
+  /** Records that op `opIndex` of an interrupted-able migration has committed. */
+  async markOpDone(conn: Connection, revision: string, opIndex: number): Promise<void> {
+    await this.#putCheckpoint(conn, revision, opIndex, 'done', null, 0)
+  }
+
+  async #putCheckpoint(conn: Connection, revision: string, opIndex: number, state: string, lastKey: string | null, rowsDone: number): Promise<void> {
     await conn.execute({ sql: `DELETE FROM ${this.#q('checkpoints')} WHERE revision = ? AND op_index = ?`, params: [revision, opIndex] })
     await conn.execute({
-      sql: `INSERT INTO ${this.#q('checkpoints')} (revision, op_index, last_key, rows_done, updated_at) VALUES (?, ?, ?, ?, ?)`,
-      params: [revision, opIndex, lastKey, rowsDone, new Date().toISOString()],
+      sql: `INSERT INTO ${this.#q('checkpoints')} (revision, op_index, state, last_key, rows_done, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
+      params: [revision, opIndex, state, lastKey, rowsDone, new Date().toISOString()],
     })
   }
 

@@ -95,6 +95,8 @@ export async function repair(project: Project, options: RepairOptions): Promise<
         const as = options.mark!
         if (as === 'applied') await history.setState(tx, revision, 'applied')
         else await history.remove(tx, revision)
+        // Resolved by hand: an interrupted backfill's checkpoints no longer describe the database.
+        await history.clearCheckpoints(tx, revision)
         await history.log(tx, { runId, revision, action: 'repair', by, detail: `dirty revision marked ${as}` })
         resolved.push({ revision, as })
       }

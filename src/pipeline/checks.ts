@@ -132,9 +132,11 @@ function checksumsOutcome(comparison: Comparison): Omit<CheckResult, 'name'> {
   const problems: string[] = []
   if (comparison.modified.length > 0) problems.push(`modified since applied: ${comparison.modified.join(', ')}`)
   if (comparison.missing.length > 0) problems.push(`applied but missing: ${comparison.missing.join(', ')}`)
-  if (comparison.dirty.length > 0) problems.push(`dirty: ${comparison.dirty.join(', ')}`)
+  const dirty = comparison.dirty.filter((r) => !comparison.resumable.includes(r))
+  if (dirty.length > 0) problems.push(`dirty: ${dirty.join(', ')}`)
   if (problems.length > 0) return { status: 'fail', message: problems.join('; ') }
-  return { status: 'pass', message: `${comparison.applied.length} applied migration(s) match their files` }
+  const resuming = comparison.resumable.length > 0 ? `; ${comparison.resumable.join(', ')} interrupted, resumed from its checkpoints by the next up` : ''
+  return { status: 'pass', message: `${comparison.applied.length} applied migration(s) match their files${resuming}` }
 }
 
 async function diskSpace(project: Project, backups: BackupStore | null): Promise<Omit<CheckResult, 'name'>> {

@@ -326,9 +326,10 @@ async function confirmation(project: Project, plan: Plan, options: MigrateOption
 
 /** Modified or missing files refuse with E_CHECKSUM; a dirty revision with E_DIRTY (SPEC S2, S4). */
 export function refusalFor(comparison: Comparison): StrataError | null {
-  if (comparison.dirty.length > 0) {
-    return new StrataError('E_DIRTY', `revision ${comparison.dirty.join(', ')} is dirty: a non-transactional migration was interrupted`, {
-      revisions: comparison.dirty,
+  const dirty = comparison.dirty.filter((r) => !comparison.resumable.includes(r))
+  if (dirty.length > 0) {
+    return new StrataError('E_DIRTY', `revision ${dirty.join(', ')} is dirty: a non-transactional migration was interrupted`, {
+      revisions: dirty,
       hint: 'inspect the database, then run `strata repair --mark applied` or `--mark reverted`',
     })
   }

@@ -28,10 +28,15 @@ export interface Comparison {
   readonly modified: readonly string[]
   readonly missing: readonly string[]
   readonly dirty: readonly string[]
+  /** Dirty revisions with checkpoints: the next `up` resumes them instead of refusing (SPEC S7). */
+  readonly resumable: readonly string[]
 }
 
 export async function compare(project: Project, conn: Connection): Promise<Comparison> {
   const applied = await project.history.applied(conn)
+  const dirty = applied.filter((r) => r.state === 'dirty').map((r) => r.revision)
+  const checkpointed = dirty.length > 0 ? await project.history.resumable(conn) : new Set<string>()
+  const resumable = dirty.filter((r) => checkpointed.has(r))
   const modified: string[] = []
   const missing: string[] = []
   for (const row of applied) {
@@ -41,10 +46,11 @@ export async function compare(project: Project, conn: Connection): Promise<Compa
   }
   return {
     applied,
-    appliedSet: new Set(applied.filter((r) => project.migrations.has(r.revision)).map((r) => r.revision)),
+    appliedSet: new Set(applied.filter((r) => project.migrations.has(r.revision) && !resumable.includes(r.revision)).map((r) => r.revision)),
     modified,
     missing,
-    dirty: applied.filter((r) => r.state === 'dirty').map((r) => r.revision),
+    dirty,
+    resumable,
   }
 }
 

@@ -15,6 +15,8 @@ export interface BackfillContext {
   readonly runId: string
   readonly revision: string
   readonly opIndex: number
+  /** Where an interrupted run of this backfill stopped. */
+  readonly resume?: { readonly lastKey: string | null; readonly rowsDone: number }
 }
 
 export interface BackfillResult {
@@ -41,7 +43,7 @@ export async function runBackfill(op: BackfillOp, ctx: BackfillContext): Promise
   const key = q(op.key)
   const where = op.where ? ` AND (${op.where})` : ''
   const transform = backfillTransform(op)
-  const resumed = await history.checkpoint(conn, ctx.revision, ctx.opIndex)
+  const resumed = ctx.resume ?? null
   let lastKey: unknown = resumed?.lastKey ?? null
   let rows = resumed?.rowsDone ?? 0
   const total = rows + Number((await conn.query<{ n: number | string }>({

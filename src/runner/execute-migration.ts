@@ -36,6 +36,10 @@ export interface ExecuteOptions {
    * a backfill is compiled and run as its single-statement equivalent like any other op.
    */
   readonly backfill?: (op: OpOf<'backfill'>, opIndex: number, conn: Connection) => Promise<void>
+  /** Ops an interrupted run already committed: recorded again, not run (SPEC S7 resume). */
+  readonly skipOp?: (opIndex: number) => boolean
+  /** Called when an op has committed, on the connection (transaction) it ran on. */
+  readonly opDone?: (opIndex: number, conn: Connection) => Promise<void>
 }
 
 /**
@@ -66,9 +70,11 @@ export async function executeMigration(
         opIndex,
         ...(text ? { line: text.line } : {}),
       }
+      if (options.skipOp?.(opIndex)) continue
       const run = async (conn: Connection): Promise<void> => {
         if (op.kind === 'backfill' && options.backfill) {
           await options.backfill(op, opIndex, conn)
+          await options.opDone?.(opIndex, conn)
           options.afterOp?.(op)
           return
         }
@@ -85,6 +91,7 @@ export async function executeMigration(
           statements.push(done)
           options.onStatement?.(done)
         }
+        await options.opDone?.(opIndex, conn)
         options.afterOp?.(op)
       }
       await (options.perOp ? options.perOp(run, op) : run(options.conn))

@@ -1,7 +1,7 @@
 import type { Connection, Dialect } from '../dialects/dialect.js'
 import { StrataError, isStrataError } from '../errors/index.js'
 import type { Direction, StrataEmitter } from '../events/events.js'
-import type { HistoryStore } from '../history/history-store.js'
+import type { Checkpoint, HistoryStore } from '../history/history-store.js'
 import type { MigrationDef } from '../loader/migration.js'
 import type { Plan, PlanStep } from '../plan/plan.js'
 import { executeMigration, isConcurrent, messageOf, type ExecutedStatement } from './execute-migration.js'
@@ -161,7 +161,13 @@ async function applyStep(migration: MigrationDef, direction: Direction, options:
     })
   }
   // Non-transactional: mark the revision dirty first, so an interruption is visible (STYLE 3.4).
-  if (direction === 'up') {
+  // An up interrupted after committing some ops resumes: its row is dirty already, and the ops
+  // its checkpoints list as done are skipped; a backfill goes on from its last batch (SPEC S7).
+  const progress = direction === 'up' && !options.printing ? await history.checkpoints(conn, migration.revision) : new Map<number, Checkpoint>()
+  if (progress.size > 0) {
+    const done = [...progress.values()].filter((c) => c.state === 'done').length
+    options.events.emit('log', { level: 'info', message: `resuming ${migration.revision} from its checkpoints: ${done} op(s) done${[...progress.values()].some((c) => c.state === 'running') ? ', a backfill part-way' : ''}` })
+  } else if (direction === 'up') {
     await history.recordApplied(conn, entry('dirty'))
   } else {
     await history.setState(conn, migration.revision, 'dirty')
@@ -178,9 +184,14 @@ async function applyStep(migration: MigrationDef, direction: Direction, options:
       ...(dialect.capabilities.transactionalDdl
         ? { perOp: <T>(fn: (c: Connection) => Promise<T>, op: Operation) => ((isConcurrent(op) && dialect.capabilities.concurrentIndex) || op.kind === 'backfill' ? fn(conn) : conn.transaction(fn)) }
         : {}),
+      ...(options.printing || direction !== 'up' ? {} : {
+        skipOp: (opIndex: number) => progress.get(opIndex)?.state === 'done',
+        opDone: (opIndex: number, c: Connection) => history.markOpDone(c, migration.revision, opIndex),
+      }),
       ...(options.printing ? {} : {
         backfill: async (op: OpOf<'backfill'>, opIndex: number, c: Connection) => {
-          const result = await runBackfill(op, { conn: c, dialect, history, events: options.events, runId, revision: migration.revision, opIndex })
+          const resume = progress.get(opIndex)
+          const result = await runBackfill(op, { conn: c, dialect, history, events: options.events, runId, revision: migration.revision, opIndex, ...(resume ? { resume } : {}) })
           options.events.emit('log', { level: 'info', message: `backfill of ${op.table}: ${result.rows} row(s) in ${result.batches} batch(es), longest ${result.longestBatchMs} ms` })
         },
       }),
@@ -191,10 +202,21 @@ async function applyStep(migration: MigrationDef, direction: Direction, options:
       ...(journal ? { beforeOp: journal.beforeOp, afterOp: journal.afterOp } : {}),
     })
     await finish(conn, direction === 'up')
-    if (execution.ops.some((op) => op.kind === 'backfill') && !options.printing) await history.clearCheckpoints(conn, migration.revision)
+    if (direction === 'up' && !options.printing) await history.clearCheckpoints(conn, migration.revision)
     options.onOps?.(migration.revision, direction, execution.ops)
     return execution.statements.length
   } catch (error) {
+    const checkpointed = direction === 'up' && !options.printing ? await history.checkpoints(conn, migration.revision).catch(() => new Map<number, Checkpoint>()) : new Map<number, Checkpoint>()
+    if ([...checkpointed.values()].some((c) => c.state === 'running' || c.rowsDone > 0) || (progress.size > 0 && committed.length === 0)) {
+      // Backfill batches committed: the revision stays dirty and the next `up` resumes it.
+      throw new StrataError('E_DIRTY', `migration ${migration.revision} stopped part-way: ${messageOf(error)}\nIts committed ops and backfill batches are checkpointed; fix the cause and run \`strata up\` again to resume from the last checkpoint.`, {
+        file: migration.file.path,
+        revision: migration.revision,
+        hint: 'run `strata up` again once the cause is fixed: it resumes; or restore the pre-run backup',
+      }, { cause: error })
+    }
+    // Not resumable: the ops' checkpoints say nothing the next run could use.
+    if (checkpointed.size > 0) await history.clearCheckpoints(conn, migration.revision).catch(() => {})
     const undo = committed.length > 0 && journal ? await journal.undo(conn) : undefined
     if (committed.length === 0 || undo?.ok) {
       if (direction === 'up') await history.remove(conn, migration.revision)
