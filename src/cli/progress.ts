@@ -42,5 +42,5 @@ export function attachProgress(strata: Strata, mode: 'bar' | 'plain' | 'json'): 
   strata.on('backup:start', ({ dir }) => out.info(`backing up to ${dir} …`))
   strata.on('backup:done', ({ id, size, durationMs, verified }) => out.info(`backup ${id} taken (${(size / 1048576).toFixed(1)} MiB in ${durationMs} ms${verified ? ', verified' : ''})`))
   strata.on('restore:start', ({ backupId }) => out.info(`restoring backup ${backupId} …`))
-  strata.on('restore:done', ({ backupId, durationMs }) => out.info(`restored backup ${backupId} in ${durationMs} ms`))
+  strata.on('restore:done', ({ backupId, durationMs }) => out.info(`backup ${backupId} put back and checked against its manifest in ${durationMs} ms`))
 }
