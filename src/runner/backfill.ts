@@ -59,28 +59,30 @@ export async function runBackfill(op: BackfillOp, ctx: BackfillContext): Promise
     const done = await conn.transaction(async (tx) => {
       const after = lastKey === null ? '' : `${key} > ? AND `
       const afterParams = lastKey === null ? [] : [lastKey]
-      const keys = await tx.query<{ k: unknown }>({
-        sql: `SELECT ${key} AS k FROM ${table} WHERE ${after}1 = 1${where} ORDER BY ${key} LIMIT ${size}`,
+      // The batch's last key, read from the index without bringing the keys before it over.
+      const boundary = (await tx.query<{ k: unknown }>({
+        sql: `SELECT ${key} AS k FROM ${table} WHERE ${after}1 = 1${where} ORDER BY ${key} LIMIT 1 OFFSET ${size - 1}`,
         params: afterParams,
-      })
-      if (keys.length === 0) return 0
-      const last = keys[keys.length - 1]!.k
+      }))[0]?.k ?? (await tx.query<{ k: unknown }>({ sql: `SELECT max(${key}) AS k FROM ${table} WHERE ${after}1 = 1${where}`, params: afterParams }))[0]?.k
+      if (boundary === null || boundary === undefined) return 0
       const range = `${after}${key} <= ?${where}`
+      let changed = 0
       if (transform) {
-        const batch = await tx.query<Record<string, unknown>>({ sql: `SELECT * FROM ${table} WHERE ${range} ORDER BY ${key}`, params: [...afterParams, last] })
+        const batch = await tx.query<Record<string, unknown>>({ sql: `SELECT * FROM ${table} WHERE ${range} ORDER BY ${key}`, params: [...afterParams, boundary] })
         for (const row of batch) {
           const changes = await transform(row)
           if (!changes || Object.keys(changes).length === 0) continue
           const { sql, params } = assignments(changes, q)
           await tx.execute({ sql: `UPDATE ${table} SET ${sql} WHERE ${key} = ?`, params: [...params, row[op.key]] })
         }
+        changed = batch.length
       } else {
         const { sql, params } = assignments(op.set!, q)
-        await tx.execute({ sql: `UPDATE ${table} SET ${sql} WHERE ${range}`, params: [...params, ...afterParams, last] })
+        changed = (await tx.execute({ sql: `UPDATE ${table} SET ${sql} WHERE ${range}`, params: [...params, ...afterParams, boundary] })).rowsAffected
       }
-      await history.saveCheckpoint(tx, ctx.revision, ctx.opIndex, String(last), rows + keys.length)
-      lastKey = last
-      return keys.length
+      await history.saveCheckpoint(tx, ctx.revision, ctx.opIndex, String(boundary), rows + changed)
+      lastKey = boundary
+      return Math.max(changed, 1)
     })
     if (done === 0) break
     const ms = performance.now() - batchStarted
@@ -101,11 +103,13 @@ export async function runBackfill(op: BackfillOp, ctx: BackfillContext): Promise
 
 /**
  * The next batch size: shrunk in proportion when a batch held the lock longer than
- * `maxBatchMs`, grown (doubled, up to a limit) while batches take under half of it.
+ * `maxBatchMs`, grown (doubled, up to a limit) while batches take under 30% of it.
  */
 export function nextSize(size: number, ms: number, op: Pick<BackfillOp, 'batchSize' | 'maxBatchMs'>): number {
-  if (ms > op.maxBatchMs) return Math.max(1, Math.floor((size * op.maxBatchMs * 0.8) / ms))
-  if (ms < op.maxBatchMs / 2) return Math.min(size * 2, op.batchSize * GROWTH_LIMIT)
+  // Aim at 60% of the limit: batch times vary, and the limit is a ceiling, not a target.
+  const aim = op.maxBatchMs * 0.6
+  if (ms > op.maxBatchMs) return Math.max(1, Math.floor((size * aim) / ms))
+  if (ms < aim / 2) return Math.min(size * 2, op.batchSize * GROWTH_LIMIT)
   return size
 }
 

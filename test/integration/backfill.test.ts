@@ -115,8 +115,9 @@ for (const dialect of DIALECTS) {
 describe('backfill batch sizing', () => {
   it('shrinks a batch that held the lock too long in proportion, and grows fast ones up to a limit', () => {
     const op = { batchSize: 1000, maxBatchMs: 100 }
-    expect(nextSize(1000, 400, op)).toBe(200)
+    expect(nextSize(1000, 400, op)).toBe(150)
     expect(nextSize(1000, 100, op)).toBe(1000)
+    expect(nextSize(1000, 40, op)).toBe(1000)
     expect(nextSize(1000, 20, op)).toBe(2000)
     expect(nextSize(64_000, 1, op)).toBe(64_000)
     expect(nextSize(1, 1000, op)).toBe(1)
