@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { strata, strataAsync, useProject } from '../support/cli.js'
-import { DIALECTS, type TestDatabase } from '../support/dialects.js'
+import { DIALECTS, useTestDatabase, type TestDatabase } from '../support/dialects.js'
 import { nextSize } from '../../src/runner/backfill.js'
 
 const TABLE = `-- strata:up
@@ -19,12 +19,7 @@ for (const dialect of DIALECTS) {
   describe(`op.backfill on ${dialect.name}`, () => {
     const project = useProject()
     let db: TestDatabase
-    beforeEach(async () => {
-      db = await dialect.create(project.dir)
-    })
-    afterEach(async () => {
-      await db.drop()
-    })
+    useTestDatabase(dialect, project, (created) => (db = created))
 
     it('updates every row once in committed batches (set and transform), reports progress, and leaves no checkpoint', async () => {
       project.write('001_graphics.sql', TABLE)

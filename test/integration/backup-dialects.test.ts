@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { strata, useProject } from '../support/cli.js'
-import { DIALECTS, type TestDatabase } from '../support/dialects.js'
+import { DIALECTS, useTestDatabase, type TestDatabase } from '../support/dialects.js'
 
 const GRAPHICS = "-- strata:up\nCREATE TABLE graphics (id integer PRIMARY KEY, title varchar(80) NOT NULL);\nINSERT INTO graphics (id, title) VALUES (1, 'a'), (2, 'b'), (3, 'c');\n-- strata:down\nDROP TABLE graphics;\n"
 const EVENT = "-- strata:up\nALTER TABLE graphics ADD COLUMN event_name varchar(40);\n-- strata:down\nALTER TABLE graphics DROP COLUMN event_name;\n"
@@ -16,12 +16,7 @@ for (const dialect of DIALECTS) {
   describe(`backups and recovery on ${dialect.name}`, () => {
     const project = useProject()
     let db: TestDatabase
-    beforeEach(async () => {
-      db = await dialect.create(project.dir)
-    })
-    afterEach(async () => {
-      await db.drop()
-    })
+    useTestDatabase(dialect, project, (created) => (db = created))
 
     it('create, verify (a trial restore on servers), then restore brings back schema, rows and revisions', async () => {
       config(project.dir, '')

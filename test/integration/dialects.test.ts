@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { strata, strataAsync, useProject } from '../support/cli.js'
-import { DIALECTS, type TestDatabase } from '../support/dialects.js'
+import { DIALECTS, useTestDatabase, type TestDatabase } from '../support/dialects.js'
 
 const GRAPHICS = "-- strata:up\nCREATE TABLE graphics (id integer PRIMARY KEY, title varchar(80) NOT NULL);\nINSERT INTO graphics (id, title) VALUES (1, 'a'), (2, 'b'), (3, 'c');\n-- strata:down\nDROP TABLE graphics;\n"
 const EVENT = `export default {
@@ -13,12 +13,7 @@ for (const dialect of DIALECTS) {
   describe(`core behaviour on ${dialect.name}`, () => {
     const project = useProject()
     let db: TestDatabase
-    beforeEach(async () => {
-      db = await dialect.create(project.dir)
-    })
-    afterEach(async () => {
-      await db.drop()
-    })
+    useTestDatabase(dialect, project, (created) => (db = created))
 
     it('applies, says there is nothing to do, and reverts keeping every row', async () => {
       project.write('001_graphics.sql', GRAPHICS)

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { strata, useProject } from '../support/cli.js'
-import { DIALECTS, type TestDatabase } from '../support/dialects.js'
+import { DIALECTS, useTestDatabase, type TestDatabase } from '../support/dialects.js'
 
 const GRAPHICS = "-- strata:up\nCREATE TABLE graphics (id integer PRIMARY KEY, title varchar(80) NOT NULL);\n-- strata:down\nDROP TABLE graphics;\n"
 const EVENT = "-- strata:up\nALTER TABLE graphics ADD COLUMN event_name varchar(40);\nCREATE INDEX idx_graphics_event ON graphics (event_name);\n-- strata:down\nDROP INDEX idx_graphics_event{ON};\nALTER TABLE graphics DROP COLUMN event_name;\n"
@@ -18,12 +18,7 @@ for (const dialect of DIALECTS) {
   describe(`strata test on ${dialect.name}`, () => {
     const project = useProject()
     let db: TestDatabase
-    beforeEach(async () => {
-      db = await dialect.create(project.dir)
-    })
-    afterEach(async () => {
-      await db.drop()
-    })
+    useTestDatabase(dialect, project, (created) => (db = created))
     const onTable = dialect.name === 'mysql' ? ' ON graphics' : ''
 
     it('passes good migrations on a scratch database and never touches the configured one', async () => {

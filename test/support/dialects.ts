@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import pg from 'pg'
+import { afterEach, beforeEach } from 'vitest'
 
 /**
  * The engines the dialect-parameterised suites run on (STYLE 3.11). `DIALECTS=sqlite,postgres`
@@ -121,3 +122,19 @@ const ALL: readonly TestDialect[] = [sqlite, postgres, mysql]
 export const DIALECTS: readonly TestDialect[] = process.env['DIALECTS']
   ? ALL.filter((d) => process.env['DIALECTS']!.split(',').includes(d.name))
   : ALL
+
+/**
+ * A fresh database of `dialect` for each test of the enclosing describe, handed to `use` before
+ * the test and dropped after it. `project` is the test's project folder (see useProject).
+ */
+export function useTestDatabase(dialect: TestDialect, project: { readonly dir: string }, use: (db: TestDatabase) => void): void {
+  let current: TestDatabase | undefined
+  beforeEach(async () => {
+    current = await dialect.create(project.dir)
+    use(current)
+  })
+  afterEach(async () => {
+    await current?.drop()
+    current = undefined
+  })
+}
