@@ -1,6 +1,6 @@
 /** strata-migrate: the public API (SPEC S14). No side effects on import. */
 export { Strata, type StrataOptions, type RunOptions, type HistoryReport } from './api/strata.js'
-export { migration, type Migration, type MigrationOptions } from './migration.js'
+export { dataMigration, migration, type DataMigrationOptions, type Migration, type MigrationOptions } from './migration.js'
 export { StrataError, type ErrorDetails } from './errors/strata-error.js'
 export type { ErrorCode, ExitCode } from './errors/codes.js'
 export type { OpBuilder, BatchBuilder } from './ops/op-builder.js'

@@ -26,11 +26,36 @@ export interface MigrationOptions {
    * `up` on a real database.
    */
   seed?(op: OpBuilder): Promise<void> | void
+  /** Data migrations (`dataMigration`): false or a throw refuses the run, nothing changed. */
+  validatePreconditions?(op: OpBuilder): Promise<boolean | void> | boolean | void
+  /** Data migrations: the change itself. */
+  transform?(op: OpBuilder): Promise<void> | void
+  /** Data migrations: false or a throw returns the data to its pre-run state and fails the run. */
+  validateResults?(op: OpBuilder): Promise<boolean | void> | boolean | void
+  /** Data migrations: runs only once the results validated. */
+  cleanup?(op: OpBuilder): Promise<void> | void
+}
+
+/** What `dataMigration()` takes (SPEC S7): the SOP's DataMigration lifecycle, no up/down. */
+export type DataMigrationOptions = Omit<MigrationOptions, 'up' | 'down' | 'change' | 'seed'> & {
+  transform(op: OpBuilder): Promise<void> | void
 }
 
 export const MIGRATION_TAG = Symbol.for('strata-migrate.migration')
 
 export type Migration = MigrationOptions & { readonly [MIGRATION_TAG]: true }
+
+/**
+ * Declares a data migration (SPEC S7): `validatePreconditions`, `transform`, `validateResults`,
+ * `cleanup`, run in that order after a backup strata always takes for it. It has no down: its
+ * rollback is the transaction (when it fits in one) or that backup.
+ */
+export function dataMigration(options: DataMigrationOptions): Migration {
+  if (options === null || typeof options !== 'object' || typeof options.transform !== 'function') {
+    throw new StrataError('E_MIGRATION_FILE', 'dataMigration() needs an object with a transform(op) function')
+  }
+  return Object.freeze({ ...options, [MIGRATION_TAG]: true as const })
+}
 
 /** Declares a migration: `export default migration({ up(op) { … }, down(op) { … } })`. */
 export function migration(options: MigrationOptions): Migration {

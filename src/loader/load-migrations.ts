@@ -16,7 +16,7 @@ import { parseDuration } from '../util/duration.js'
 const REVISION_ID = /^[A-Za-z0-9_.-]+$/
 
 /** The keys a migration module's default export may have (SPEC S2). */
-const MODULE_KEYS: readonly string[] = ['revision', 'downRevision', 'description', 'dependsOn', 'branchLabels', 'transactional', 'lockTimeout', 'statementTimeout', 'up', 'down', 'change', 'seed']
+const MODULE_KEYS: readonly string[] = ['revision', 'downRevision', 'description', 'dependsOn', 'branchLabels', 'transactional', 'lockTimeout', 'statementTimeout', 'up', 'down', 'change', 'seed', 'validatePreconditions', 'transform', 'validateResults', 'cleanup']
 
 /** A migration before its default parent is known (absent `downRevision` = previous file). */
 interface Loaded extends Omit<MigrationDef, 'downRevisions'> {
@@ -83,10 +83,11 @@ async function fromModule(dir: string, file: DiscoveredFile, shown: string, dial
     if (options[key] !== undefined && typeof options[key] !== 'string') fail(`\`${key}\` must be a string`, `write ${key}: '…'`)
   }
   const { up, down, change, seed } = options
+  const data = dataHooks(options, fail)
   if (change !== undefined && (up !== undefined || down !== undefined)) {
     fail('defines change() together with up()/down()', 'use change() alone (down is derived) or up() and down()')
   }
-  if (up === undefined && change === undefined) fail('defines neither up() nor change()', 'add `async up(op) { … }`')
+  if (up === undefined && change === undefined && !data) fail('defines neither up() nor change()', 'add `async up(op) { … }`')
   for (const [name, fn] of Object.entries({ up, down, change, seed })) {
     if (fn !== undefined && typeof fn !== 'function') fail(`\`${name}\` must be a function`, `write \`async ${name}(op) { … }\``)
   }
@@ -118,7 +119,8 @@ async function fromModule(dir: string, file: DiscoveredFile, shown: string, dial
     transactional: options.transactional ?? true,
     ...timeouts(duration('lockTimeout'), duration('statementTimeout')),
     file: fileInfo(dir, file, checksum(text)),
-    up: (up ?? change)!.bind(options),
+    up: data ? dataLifecycle(data, revision) : (up ?? change)!.bind(options),
+    ...(data ? { data: true } : {}),
     ...(down ? { down: down.bind(options) } : derivedDown ? { down: derivedDown } : {}),
     ...(seed ? { seed: seed.bind(options) } : {}),
   }
@@ -157,5 +159,49 @@ function read(path: string): string {
     return readFileSync(path, 'utf8')
   } catch (error) {
     throw new StrataError('E_MIGRATION_FILE', `cannot read ${path}: ${(error as Error).message}`, { file: path }, { cause: error })
+  }
+}
+
+interface DataHooks {
+  readonly validatePreconditions?: (op: OpBuilder) => unknown
+  readonly transform: (op: OpBuilder) => unknown
+  readonly validateResults?: (op: OpBuilder) => unknown
+  readonly cleanup?: (op: OpBuilder) => unknown
+}
+
+/** The hooks of a data migration (SPEC S7), refusing a mix with up/down/change. */
+function dataHooks(options: MigrationOptions, fail: (message: string, hint: string) => never): DataHooks | null {
+  const hooks = ['validatePreconditions', 'transform', 'validateResults', 'cleanup'] as const
+  const present = hooks.filter((h) => options[h] !== undefined)
+  if (present.length === 0) return null
+  if (options.transform === undefined) fail(`defines ${present.join(', ')} without transform()`, 'a data migration needs `async transform(op) { … }`')
+  for (const key of ['up', 'down', 'change'] as const) {
+    if (options[key] !== undefined) fail(`mixes ${key}() with the data-migration hooks (${present.join(', ')})`, 'use dataMigration({ transform, … }) alone, or up/down alone')
+  }
+  for (const h of present) if (typeof options[h] !== 'function') fail(`\`${h}\` must be a function`, `write \`async ${h}(op) { … }\``)
+  const bind = <K extends (typeof hooks)[number]>(k: K) => (options[k] ? { [k]: (options[k] as (op: OpBuilder) => unknown).bind(options) } : {})
+  return { ...bind('validatePreconditions'), transform: options.transform!.bind(options), ...bind('validateResults'), ...bind('cleanup') } as DataHooks
+}
+
+/**
+ * A data migration as one up (SPEC S7): preconditions (false or a throw: E_PREFLIGHT, a refusal),
+ * transform, results (false or a throw: E_VALIDATION, the data goes back), then cleanup.
+ */
+function dataLifecycle(data: DataHooks, revision: string): (op: OpBuilder) => Promise<void> {
+  const check = async (hook: ((op: OpBuilder) => unknown) | undefined, op: OpBuilder, code: 'E_PREFLIGHT' | 'E_VALIDATION', what: string): Promise<void> => {
+    if (!hook) return
+    let verdict: unknown
+    try {
+      verdict = await hook(op)
+    } catch (error) {
+      throw new StrataError(code, `${what} of ${revision} failed: ${error instanceof Error ? error.message : String(error)}`, { revision }, { cause: error })
+    }
+    if (verdict === false) throw new StrataError(code, `${what} of ${revision} returned false`, { revision })
+  }
+  return async (op) => {
+    await check(data.validatePreconditions, op, 'E_PREFLIGHT', 'validatePreconditions')
+    await data.transform(op)
+    await check(data.validateResults, op, 'E_VALIDATION', 'validateResults')
+    await data.cleanup?.(op)
   }
 }

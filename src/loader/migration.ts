@@ -30,6 +30,8 @@ export interface MigrationDef {
   up(op: OpBuilder): Promise<void> | void
   /** Absent when the migration has no down and no `change()`: it is irreversible. */
   readonly down?: (op: OpBuilder) => Promise<void> | void
+  /** A data migration (SPEC S7): strata backs up before it whatever the policy; it has no down. */
+  readonly data?: boolean
   /** Fixture rows `strata test` inserts after the up (SPEC S6); never run on a real database. */
   readonly seed?: (op: OpBuilder) => Promise<void> | void
   /** Lint rules silenced for the whole migration: `-- strata:lint-ignore RULE, …` in an SQL header (SPEC S6). */

@@ -56,7 +56,7 @@ export async function migrate(project: Project, options: MigrateOptions): Promis
   const unenforceable = unenforceableRule(project)
   if (unenforceable) throw unenforceable
   const wantsBackup = policy.requireBackup || policy.onFailure === 'restore'
-  const backups = wantsBackup ? await openBackups(project) : null
+  let backups = wantsBackup ? await openBackups(project) : null
   return withLockedSession(project, options.direction, options, async (session) => {
     const run = new RunRecorder(project, session, options.direction)
     const comparison = await compare(project, session.conn)
@@ -66,6 +66,8 @@ export async function migrate(project: Project, options: MigrateOptions): Promis
     const plan = buildPlan(project.graph, project.migrations, comparison.appliedSet, options.direction, options.target)
     const declined = await confirmation(project, plan, options)
     if (declined) throw await run.refuse(declined)
+    // A data migration is always backed up first, whatever the policy (SPEC S7).
+    if (!backups && plan.steps.some((s) => s.migration.data && s.direction === 'up')) backups = await openBackups(project)
     await run.start()
     project.events.emit('run:start', { runId: run.id, command: options.direction, environment: project.config.environment, steps: plan.steps.map((s) => ({ revision: s.revision, direction: s.direction })) })
     if (plan.steps.length === 0) {
@@ -163,11 +165,12 @@ class Pipeline {
     const policy = project.config.policy.onFailure
     const needsRestore = report.state === 'dirty' || (report.state === 'partial' && policy !== 'stop') || (policy === 'restore' && report.state !== 'pre-run')
     const recovery = await this.#recover(needsRestore ? 'restore' : report.state === 'pre-run' ? 'rollback' : 'none')
-    const status = statusAfter(recovery, report)
+    const refused = isStrataError(error) && error.code === 'E_PREFLIGHT' && recovery.verified
+    const status = refused ? 'refused' : statusAfter(recovery, report)
     settleState(report, recovery)
     const message = `${isStrataError(error) ? error.message : String(error)}\n${describeRecovery(recovery, this.backup)}`
     const failure = isStrataError(error)
-      ? new StrataError(recovery.verified && error.code === 'E_DIRTY' ? 'E_MIGRATION_FAILED' : error.code, message, { ...error.details, recovery, report, exitCode: 1 }, { cause: error.cause ?? error })
+      ? new StrataError(recovery.verified && error.code === 'E_DIRTY' ? 'E_MIGRATION_FAILED' : error.code, message, { ...error.details, recovery, report, exitCode: refused ? 3 : 1 }, { cause: error.cause ?? error })
       : error
     await this.#close(status, failure, report, started)
     return failure

@@ -139,7 +139,8 @@ export async function executeMigration(
     await body(op)
     await flush()
   } catch (error) {
-    if (isStrataError(error) && error.code === 'E_MIGRATION_FAILED') throw error
+    // A data migration's verdicts keep their codes: a failed precondition is a refusal (exit 3).
+    if (isStrataError(error) && (error.code === 'E_MIGRATION_FAILED' || error.code === 'E_PREFLIGHT' || error.code === 'E_VALIDATION')) throw error
     throw new StrataError('E_MIGRATION_FAILED', `migration ${migration.revision} (${migration.file.relativePath}) ${direction} threw: ${messageOf(error)}`, {
       file: migration.file.path,
       revision: migration.revision,

@@ -272,6 +272,7 @@ function failed(error: unknown, report: RunReport): StrataError {
     ...(typeof d.line === 'number' ? { line: d.line } : {}),
     ...(typeof d['statement'] === 'string' ? { statement: d['statement'] } : {}),
   }
-  const code = original.code === 'E_DIRTY' ? 'E_DIRTY' : 'E_MIGRATION_FAILED'
-  return new StrataError(code, message, { ...d, hint: original.hint, report, exitCode: 1 }, { cause: original.cause ?? original })
+  const kept = original.code === 'E_DIRTY' || original.code === 'E_PREFLIGHT' || original.code === 'E_VALIDATION'
+  const code = kept ? original.code : 'E_MIGRATION_FAILED'
+  return new StrataError(code, message, { ...d, hint: original.hint, report, exitCode: code === 'E_PREFLIGHT' ? 3 : 1 }, { cause: original.cause ?? original })
 }

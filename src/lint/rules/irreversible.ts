@@ -6,7 +6,8 @@ export const irreversible: LintRule = {
   severity: 'warning',
   description: 'the migration has no down and no change(): it cannot be rolled back',
   checkBody(ctx) {
-    if (ctx.direction !== 'up' || ctx.migration.down !== undefined) return []
+    // A data migration has no down by design: its rollback is the backup strata takes (SPEC S7).
+    if (ctx.direction !== 'up' || ctx.migration.down !== undefined || ctx.migration.data) return []
     const how = ctx.migration.file.format === 'module'
       ? 'write a down(op), or use change(op) when every op is reversible'
       : ctx.migration.file.format === 'sql' ? 'add a `-- strata:down` section' : 'add the `.down.sql` file'
