@@ -97,7 +97,7 @@ export async function runPlan(plan: Plan, options: RunnerOptions): Promise<RunRe
       await runStep(step, index, options, report)
       changed.push(step.revision)
     } catch (error) {
-      if (isStrataError(error) && error.code === 'E_DIRTY') {
+      if (isStrataError(error) && (error.code === 'E_DIRTY' || error.details['dirty'] === true)) {
         report.state = 'dirty'
         throw failed(error, report)
       }
@@ -173,6 +173,9 @@ async function applyStep(migration: MigrationDef, direction: Direction, options:
     await history.setState(conn, migration.revision, 'dirty')
   }
   const committed: ExecutedStatement[] = []
+  // Set once a backfill starts: its batches commit on their own, so a failure after it leaves
+  // the revision dirty and resumable rather than undone statement by statement.
+  let backfilled = false
   const journal = !dialect.capabilities.transactionalDdl && options.tablePrefix !== undefined ? new StatementJournal(dialect, options.tablePrefix) : undefined
   try {
     await journal?.start(conn)
@@ -190,6 +193,7 @@ async function applyStep(migration: MigrationDef, direction: Direction, options:
       }),
       ...(options.printing ? {} : {
         backfill: async (op: OpOf<'backfill'>, opIndex: number, c: Connection) => {
+          backfilled = true
           const resume = progress.get(opIndex)
           const result = await runBackfill(op, { conn: c, dialect, history, events: options.events, runId, revision: migration.revision, opIndex, ...(resume ? { resume } : {}) })
           options.events.emit('log', { level: 'info', message: `backfill of ${op.table}: ${result.rows} row(s) in ${result.batches} batch(es), longest ${result.longestBatchMs} ms` })
@@ -207,11 +211,14 @@ async function applyStep(migration: MigrationDef, direction: Direction, options:
     return execution.statements.length
   } catch (error) {
     const checkpointed = direction === 'up' && !options.printing ? await history.checkpoints(conn, migration.revision).catch(() => new Map<number, Checkpoint>()) : new Map<number, Checkpoint>()
-    if ([...checkpointed.values()].some((c) => c.state === 'running' || c.rowsDone > 0) || (progress.size > 0 && committed.length === 0)) {
-      // Backfill batches committed: the revision stays dirty and the next `up` resumes it.
-      throw new StrataError('E_DIRTY', `migration ${migration.revision} stopped part-way: ${messageOf(error)}\nIts committed ops and backfill batches are checkpointed; fix the cause and run \`strata up\` again to resume from the last checkpoint.`, {
+    if (backfilled || progress.size > 0) {
+      // Ops and backfill batches committed: the revision stays dirty and the next `up` resumes
+      // it. A data migration's verdict keeps its code; the run is dirty either way.
+      const verdict = isStrataError(error) && (error.code === 'E_VALIDATION' || error.code === 'E_PREFLIGHT') ? error.code : 'E_DIRTY'
+      throw new StrataError(verdict, `migration ${migration.revision} stopped part-way: ${messageOf(error)}\nIts committed ops and backfill batches are checkpointed; fix the cause and run \`strata up\` again to resume from the last checkpoint.`, {
         file: migration.file.path,
         revision: migration.revision,
+        dirty: true,
         hint: 'run `strata up` again once the cause is fixed: it resumes; or restore the pre-run backup',
       }, { cause: error })
     }

@@ -84,4 +84,23 @@ describe('data migrations (SQLite)', () => {
     expect(alone.stderr).toContain('without transform()')
     expect(existsSync(db())).toBe(false)
   })
+
+  it('a transform too big for one transaction (a backfill) whose results fail is undone from the backup', () => {
+    project.write('001_base.sql', BASE)
+    expect(strata(['up', ...URL_ARGS], project.dir).code).toBe(0)
+    const before = rows(db(), 'SELECT * FROM graphics ORDER BY id')
+    project.write('002_kinds.ts', `import { dataMigration } from 'strata-migrate'
+export default dataMigration({
+  transactional: false,
+  async transform(op) { op.backfill({ table: 'graphics', set: { kind: { sql: 'lower(legacy_kind)' } }, batchSize: 1 }) },
+  async validateResults(op) { return (await op.query("SELECT count(*) AS n FROM graphics WHERE kind = 'unknown'"))[0].n > 0 },
+})
+`)
+    const run = strata(['up', ...URL_ARGS], project.dir)
+    expect(run.code).toBe(1)
+    expect(run.stderr).toMatch(/Database state: pre-run — the pre-run backup \S+ was restored/)
+    expect(rows(db(), 'SELECT * FROM graphics ORDER BY id')).toEqual(before)
+    expect(rows(db(), "SELECT count(*) AS n FROM strata_history WHERE revision = '002_kinds'")).toEqual([{ n: 0 }])
+    expect(rows(db(), 'SELECT count(*) AS n FROM strata_checkpoints')).toEqual([{ n: 0 }])
+  })
 })
