@@ -8,65 +8,15 @@ import { spawnSync } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
-import Database from 'better-sqlite3'
-import pg from 'pg'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CLI, strata, strataAsync, useProject, URL_ARGS, type CliResult } from '../support/cli.js'
 import { columns, dumpUserData, rows } from '../support/sqlite.js'
+import { DIALECT, type TestDatabase } from '../support/dialects.js'
 
-const POSTGRES = process.env['STRATA_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test'
 const IS_ROOT = process.getuid?.() === 0
 
-// ---------------------------------------------------------------------------------------------
 // Databases: a SQLite file in the project, or a fresh PostgreSQL schema dropped afterwards.
-
-interface Engine {
-  readonly name: 'sqlite' | 'postgres'
-  /** The URL as written in strata.yaml (SQLite: relative to the project folder). */
-  readonly url: string
-  rows<T = Record<string, unknown>>(sql: string): Promise<T[]>
-  exec(sql: string): Promise<void>
-  drop(): Promise<void>
-}
-
-function sqliteEngine(dir: string): Engine {
-  const file = join(dir, 'app.db')
-  return {
-    name: 'sqlite',
-    url: 'sqlite:app.db',
-    rows: async <T>(sql: string) => rows<T>(file, sql),
-    exec: async (sql) => {
-      const db = new Database(file)
-      try {
-        db.exec(sql)
-      } finally {
-        db.close()
-      }
-    },
-    drop: async () => {},
-  }
-}
-
-function postgresEngine(): Engine {
-  const schema = `strata_f_${process.pid}_${Math.random().toString(36).slice(2, 8)}`
-  const query = async <T>(sql: string): Promise<T[]> => {
-    const client = new pg.Client({ connectionString: POSTGRES })
-    await client.connect()
-    try {
-      await client.query(`SET search_path TO "${schema}"`)
-      return (await client.query(sql)).rows as T[]
-    } finally {
-      await client.end()
-    }
-  }
-  return {
-    name: 'postgres',
-    url: `${POSTGRES}?schema=${schema}`,
-    rows: (sql) => query(sql),
-    exec: async (sql) => void (await query(sql)),
-    drop: async () => void (await query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)),
-  }
-}
+type Engine = TestDatabase
 
 /** strata.yaml (written as JSON, which YAML reads) with a development environment. */
 function writeConfig(dir: string, url: string, extra: { policy?: Record<string, unknown>; checks?: Record<string, unknown> } = {}): void {
@@ -94,13 +44,6 @@ async function runsOf(db: Engine): Promise<RunRow[]> {
 
 async function historyOf(db: Engine): Promise<string[]> {
   return (await db.rows<{ revision: string }>('SELECT revision FROM strata_history ORDER BY revision')).map((r) => r.revision)
-}
-
-async function tablesOf(db: Engine): Promise<string[]> {
-  const sql = db.name === 'sqlite'
-    ? "SELECT name AS t FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
-    : "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name"
-  return (await db.rows<{ t: string }>(sql)).map((r) => r.t)
 }
 
 interface Manifest {
@@ -223,8 +166,8 @@ for (const engine of ['sqlite', 'postgres'] as const) {
     const project = useProject()
     let db: Engine
     let victim: ReturnType<typeof strataAsync> | undefined
-    beforeEach(() => {
-      db = engine === 'sqlite' ? sqliteEngine(project.dir) : postgresEngine()
+    beforeEach(async () => {
+      db = await DIALECT[engine].create(project.dir)
       victim = undefined
     })
     afterEach(async () => {
@@ -305,7 +248,7 @@ describe('backups that cannot be trusted, or cannot be taken', () => {
 
   /** `events` applied by 001 and filled with `n` rows, behind strata's back as an application would. */
   async function seeded(n = 50, payload?: string): Promise<Engine> {
-    const db = sqliteEngine(project.dir)
+    const db = await DIALECT.sqlite.create(project.dir)
     project.write('001_events.sql', EVENTS)
     const up = strata(['up', ...URL_ARGS], project.dir)
     expect(up.stderr).not.toContain('error[')
@@ -390,7 +333,7 @@ export default {
     // The holder's work stands and the restore left no trace: rows, history and runs.
     expect(await db.rows('SELECT id, payload FROM events ORDER BY id')).toEqual(before)
     expect(await historyOf(db)).toEqual(['001_events', '002_slow'])
-    expect(await tablesOf(db)).toContain('slow')
+    expect(await db.tables()).toContain('slow')
     expect((await runsOf(db)).map((r) => `${r.command}:${r.status}`)).toEqual(['up:succeeded', 'up:succeeded'])
   })
 
@@ -425,7 +368,7 @@ export default {
     expect(run.stderr).toMatch(new RegExp(`preflight failed: (.*; )?backup: [^\\n]*the backup directory ${escapeRegExp(dir)} is not writable`))
     expect(run.stderr).not.toMatch(/applying 002_extra/)
     expect(await historyOf(db)).toEqual(['001_events'])
-    expect(await tablesOf(db)).not.toContain('extra')
+    expect(await db.tables()).not.toContain('extra')
     expect(dumpUserData(file())).toBe(before)
     const runs = await runsOf(db)
     expect(runs.at(-1)).toMatchObject({ command: 'up', status: 'refused' })
@@ -451,7 +394,7 @@ export default {
       expect(Number(space![1])).toBeGreaterThanOrEqual(2)
       expect(up.files).toEqual([])
       expect(await historyOf(db)).toEqual(['001_events'])
-      expect(await tablesOf(db)).not.toContain('extra')
+      expect(await db.tables()).not.toContain('extra')
       expect((await runsOf(db)).at(-1)).toMatchObject({ command: 'up', status: 'refused' })
 
       // `backup create` has no preflight: it runs into the full disk, says so and cleans up.
@@ -483,7 +426,7 @@ describe('a failing postflight invariant', () => {
 
   /** graphics with rows (applied without the invariant), then the config with it and 002 pending. */
   async function prepared(policy: Record<string, unknown>): Promise<{ db: Engine; before: string; graphics: unknown[] }> {
-    const db = sqliteEngine(project.dir)
+    const db = await DIALECT.sqlite.create(project.dir)
     project.write('001_graphics.sql', GRAPHICS)
     const setup = strata(['up', ...URL_ARGS], project.dir)
     expect(setup.code).toBe(0)

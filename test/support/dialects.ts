@@ -10,6 +10,8 @@ import { afterEach, beforeEach } from 'vitest'
 export interface TestDatabase {
   /** Flags that point the CLI at this database and at `migrations/`. */
   readonly args: readonly string[]
+  /** The database URL as a config file in the project folder writes it (SQLite: relative). */
+  readonly url: string
   columns(table: string): Promise<string[]>
   indexes(table: string): Promise<string[]>
   rows<T = Record<string, unknown>>(sql: string): Promise<T[]>
@@ -41,6 +43,7 @@ const sqlite: TestDialect = {
     }
     return {
       args: ['--url', 'sqlite:app.db', '--migrations', 'migrations'],
+      url: 'sqlite:app.db',
       columns: async (table) => read<{ name: string }>('SELECT name FROM pragma_table_info(?)', [table]).map((r) => r.name),
       indexes: async (table) => read<{ name: string }>("SELECT name FROM pragma_index_list(?) WHERE origin = 'c' ORDER BY name", [table]).map((r) => r.name),
       rows: async (sql) => read(sql),
@@ -74,6 +77,7 @@ const postgres: TestDialect = {
     }
     return {
       args: ['--url', `${POSTGRES}?schema=${schema}`, '--migrations', 'migrations'],
+      url: `${POSTGRES}?schema=${schema}`,
       columns: async (table) => (await query<{ column_name: string }>('SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position', [schema, table])).map((r) => r.column_name),
       indexes: async (table) => (await query<{ indexname: string }>(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 AND indexname NOT LIKE '%_pkey' ORDER BY indexname`, [schema, table])).map((r) => r.indexname),
       rows: (sql) => query(sql),
@@ -105,6 +109,7 @@ const mysql: TestDialect = {
     await run(`CREATE DATABASE \`${database}\``, [], false)
     return {
       args: ['--url', MYSQL.replace(/\/[^/]*$/, `/${database}`), '--migrations', 'migrations'],
+      url: MYSQL.replace(/\/[^/]*$/, `/${database}`),
       columns: async (table) => (await run<{ c: string }>('SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION', [database, table])).map((r) => r.c),
       indexes: async (table) => (await run<{ i: string }>("SELECT DISTINCT INDEX_NAME AS i FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME <> 'PRIMARY' ORDER BY i", [database, table])).map((r) => r.i),
       rows: (sql) => run(sql),
@@ -118,6 +123,9 @@ const mysql: TestDialect = {
 }
 
 const ALL: readonly TestDialect[] = [sqlite, postgres, mysql]
+
+/** One engine by name, whatever `DIALECTS` selects (tests written for that engine). */
+export const DIALECT: Readonly<Record<TestDialect['name'], TestDialect>> = { sqlite, postgres, mysql }
 
 export const DIALECTS: readonly TestDialect[] = process.env['DIALECTS']
   ? ALL.filter((d) => process.env['DIALECTS']!.split(',').includes(d.name))
