@@ -1,6 +1,7 @@
 import type { Strata } from '../api/strata.js'
 import { describeHolder } from '../lock/acquire-lock.js'
 import { out } from './output.js'
+import { mib } from '../util/text.js'
 
 /**
  * Renders run events on stderr: one line per migration (start and result), or NDJSON with
@@ -40,7 +41,7 @@ export function attachProgress(strata: Strata, mode: 'bar' | 'plain' | 'json'): 
     out.info(`  backfill ${table}: ${rows}/${total} rows${pct}, ${rowsPerSecond} rows/s, last batch ${batchMs} ms${etaMs !== null && rows < total ? `, about ${Math.ceil(etaMs / 1000)} s left` : ''}`)
   })
   strata.on('backup:start', ({ dir }) => out.info(`backing up to ${dir} …`))
-  strata.on('backup:done', ({ id, size, durationMs, verified }) => out.info(`backup ${id} taken (${(size / 1048576).toFixed(1)} MiB in ${durationMs} ms${verified ? ', verified' : ''})`))
+  strata.on('backup:done', ({ id, size, durationMs, verified }) => out.info(`backup ${id} taken (${mib(size)} in ${durationMs} ms${verified ? ', verified' : ''})`))
   strata.on('restore:start', ({ backupId }) => out.info(`restoring backup ${backupId} …`))
   strata.on('restore:done', ({ backupId, durationMs }) => out.info(`backup ${backupId} put back and checked against its manifest in ${durationMs} ms`))
 }

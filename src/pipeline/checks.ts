@@ -11,6 +11,7 @@ import type { UserCheck } from '../config/schema.js'
 import type { Connection } from '../dialects/dialect.js'
 import type { Operation } from '../ops/operation.js'
 import { freeBytesAt } from '../util/disk.js'
+import { mib } from '../util/text.js'
 import type { Project } from './session.js'
 import { compare, detectDrift, type Comparison } from './status.js'
 
@@ -220,6 +221,3 @@ function fileSize(path: string): number {
   }
 }
 
-function mib(bytes: number): string {
-  return `${(bytes / 1048576).toFixed(1)} MiB`
-}

@@ -28,3 +28,8 @@ export function closest(word: string, candidates: readonly string[]): string | u
   if (best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3))) return best
   return lower.length >= 3 ? candidates.find((c) => c.toLowerCase().startsWith(lower)) : undefined
 }
+
+/** A byte count as mebibytes: `12.5 MiB`. */
+export function mib(bytes: number, digits = 1): string {
+  return `${(bytes / 1048576).toFixed(digits)} MiB`
+}

@@ -5,6 +5,7 @@ import { EXIT_CODE_OF } from '../../errors/codes.js'
 import { confirmer, globals, openStrata } from '../context.js'
 import { out } from '../output.js'
 import { printChecks } from './checks.js'
+import { mib } from '../../util/text.js'
 
 export function registerBackup(program: Command): void {
   const backup = program.command('backup').description('create, list, verify, restore and prune backups of the database')
@@ -16,7 +17,7 @@ export function registerBackup(program: Command): void {
       const strata = await openStrata(options, true)
       const created = await strata.backup.create()
       if (options.json) return out.json(summary(created))
-      out.text(`${created.id}  ${created.path}  ${mib(created.size)}  sha256 ${created.sha256}`)
+      out.text(`${created.id}  ${created.path}  ${mib(created.size, 2)}  sha256 ${created.sha256}`)
       out.info(`backup ${created.id} of ${created.source}: ${Object.keys(created.rowCounts).length} table(s), integrity ${created.integrity}${created.files ? `, files ${created.files.file}` : ''}`)
     })
   backup
@@ -32,7 +33,7 @@ export function registerBackup(program: Command): void {
       }
       if (backups.length === 0) return out.info('no backups yet (`strata backup create` takes one)')
       for (const b of backups) {
-        out.text(`${b.id}  ${b.createdAt}  ${mib(b.size).padStart(10)}  ${b.verified ? (b.verified.ok ? 'verified' : 'FAILED  ') : 'unverified'}  ${b.revisions.at(-1) ?? 'base'}${local.all ? `  ${b.source}` : ''}`)
+        out.text(`${b.id}  ${b.createdAt}  ${mib(b.size, 2).padStart(10)}  ${b.verified ? (b.verified.ok ? 'verified' : 'FAILED  ') : 'unverified'}  ${b.revisions.at(-1) ?? 'base'}${local.all ? `  ${b.source}` : ''}`)
       }
     })
   backup
@@ -77,8 +78,4 @@ export function registerBackup(program: Command): void {
 
 function summary(b: BackupListing): Record<string, unknown> {
   return { id: b.id, path: b.path, sha256: b.sha256, size: b.size, createdAt: b.createdAt, source: b.source, revisions: b.revisions, rowCounts: b.rowCounts, integrity: b.integrity, verified: b.verified?.ok ?? false, files: b.files }
-}
-
-function mib(bytes: number): string {
-  return `${(bytes / 1048576).toFixed(2)} MiB`
 }
