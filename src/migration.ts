@@ -34,10 +34,22 @@ export interface MigrationOptions {
   validateResults?(op: OpBuilder): Promise<boolean | void> | boolean | void
   /** Data migrations: runs only once the results validated. */
   cleanup?(op: OpBuilder): Promise<void> | void
+  /**
+   * Expand/contract migrations (SPEC S7), instead of up/down: `strata up` runs `expand` then
+   * `backfill` and leaves the revision `expanded`, for the old and the new application alike.
+   * Their ops commit one by one, checkpointed: an interrupted expand resumes.
+   */
+  expand?(op: OpBuilder): Promise<void> | void
+  /** Expand/contract: fills the new shape (usually `op.backfill`), after `expand`. */
+  backfill?(op: OpBuilder): Promise<void> | void
+  /** Expand/contract: `strata complete REV`, once the application no longer needs the old shape. */
+  contract?(op: OpBuilder): Promise<void> | void
+  /** Expand/contract: `strata abort REV` while expanded; default: the reverse of the expand ops. */
+  abort?(op: OpBuilder): Promise<void> | void
 }
 
 /** What `dataMigration()` takes (SPEC S7): the SOP's DataMigration lifecycle, no up/down. */
-export type DataMigrationOptions = Omit<MigrationOptions, 'up' | 'down' | 'change' | 'seed'> & {
+export type DataMigrationOptions = Omit<MigrationOptions, 'up' | 'down' | 'change' | 'seed' | 'expand' | 'backfill' | 'contract' | 'abort'> & {
   transform(op: OpBuilder): Promise<void> | void
 }
 

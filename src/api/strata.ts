@@ -96,8 +96,8 @@ export class Strata {
     const project = await this.project()
     const direction = options.direction ?? 'up'
     return readOnly(project, async (conn) => {
-      const { appliedSet } = await compare(project, conn)
-      const plan = buildPlan(project.graph, project.migrations, appliedSet, direction, target ?? defaultTarget(direction))
+      const { appliedSet, expanded } = await compare(project, conn)
+      const plan = buildPlan(project.graph, project.migrations, appliedSet, direction, target ?? defaultTarget(direction), { expanded })
       return describePlan(plan, project.dialect.name)
     })
   }
@@ -124,11 +124,29 @@ export class Strata {
     return migrate(await this.project(), { direction: 'down', target, lockTimeoutMs: this.#lockTimeoutMs(), ...options })
   }
 
+  /**
+   * `strata complete REV` (SPEC S7): runs the contract phase of an expanded expand/contract
+   * revision, once the application no longer needs the old shape; the revision becomes `applied`.
+   */
+  async complete(revision: string, options: RunOptions = {}): Promise<MigrateResult> {
+    const { migrate } = await import('../pipeline/migrate.js')
+    return migrate(await this.project(), { direction: 'up', command: 'complete', target: revision, lockTimeoutMs: this.#lockTimeoutMs(), ...options })
+  }
+
+  /**
+   * `strata abort REV` (SPEC S7): undoes the expand of an expanded revision (its `abort`, or the
+   * reverse of its expand ops; after an interrupted expand, of the ops it committed).
+   */
+  async abort(revision: string, options: RunOptions = {}): Promise<MigrateResult> {
+    const { migrate } = await import('../pipeline/migrate.js')
+    return migrate(await this.project(), { direction: 'down', command: 'abort', target: revision, lockTimeoutMs: this.#lockTimeoutMs(), ...options })
+  }
+
   async stamp(target: string): Promise<StampResult> {
     return stamp(await this.project(), target, { lockTimeoutMs: this.#lockTimeoutMs() })
   }
 
-  async repair(options: { mark?: 'applied' | 'reverted' } = {}): Promise<RepairResult> {
+  async repair(options: { mark?: 'applied' | 'reverted' | 'expanded' } = {}): Promise<RepairResult> {
     return repair(await this.project(), { lockTimeoutMs: this.#lockTimeoutMs(), ...options })
   }
 

@@ -2,6 +2,8 @@ import type { Strata } from '../api/strata.js'
 import { describeHolder } from '../lock/acquire-lock.js'
 import { out } from './output.js'
 import { mib } from '../util/text.js'
+import type { Direction } from '../events/events.js'
+import type { Phase } from '../plan/phases.js'
 
 /**
  * Renders run events on stderr: one line per migration (start and result), or NDJSON with
@@ -18,13 +20,13 @@ export function attachProgress(strata: Strata, mode: 'bar' | 'plain' | 'json'): 
     return
   }
   strata.on('lock:wait', ({ holder }) => out.info(`waiting for the migration lock held by ${describeHolder(holder)}`))
-  strata.on('migration:start', ({ revision, direction, index, total, file }) =>
-    out.info(`  [${index + 1}/${total}] ${direction === 'up' ? 'applying' : 'reverting'} ${revision} (${file})`),
+  strata.on('migration:start', ({ revision, direction, phase, index, total, file }) =>
+    out.info(`  [${index + 1}/${total}] ${verbs(direction, phase)[0]} ${revision} (${file})`),
   )
-  strata.on('migration:done', ({ revision, direction, index, total, durationMs, statements }) =>
-    out.info(`  [${index + 1}/${total}] ${direction === 'up' ? 'applied' : 'reverted'} ${revision} in ${durationMs} ms (${statements} statement${statements === 1 ? '' : 's'})`),
+  strata.on('migration:done', ({ revision, direction, phase, index, total, durationMs, statements }) =>
+    out.info(`  [${index + 1}/${total}] ${verbs(direction, phase)[1]} ${revision} in ${durationMs} ms (${statements} statement${statements === 1 ? '' : 's'})`),
   )
-  strata.on('migration:failed', ({ revision, direction }) => out.info(`  ✗ ${direction === 'up' ? 'applying' : 'reverting'} ${revision} failed`))
+  strata.on('migration:failed', ({ revision, direction, phase }) => out.info(`  ✗ ${verbs(direction, phase)[0]} ${revision} failed`))
   strata.on('rollback:start', ({ revisions }) => out.info(`rolling back what this run applied: ${revisions.join(', ')}`))
   strata.on('rollback:done', ({ ok, revisions }) => out.info(ok ? `rollback complete: reverted ${revisions.join(', ')}` : 'rollback FAILED: see the error below'))
   strata.on('log', ({ message }) => out.info(message))
@@ -44,4 +46,15 @@ export function attachProgress(strata: Strata, mode: 'bar' | 'plain' | 'json'): 
   strata.on('backup:done', ({ id, size, durationMs, verified }) => out.info(`backup ${id} taken (${mib(size)} in ${durationMs} ms${verified ? ', verified' : ''})`))
   strata.on('restore:start', ({ backupId }) => out.info(`restoring backup ${backupId} …`))
   strata.on('restore:done', ({ backupId, durationMs }) => out.info(`backup ${backupId} put back and checked against its manifest in ${durationMs} ms`))
+}
+
+/** How a step is named while it runs and once done: `applying` / `applied`, `expanding` / `expanded`, … */
+function verbs(direction: Direction, phase: Phase | undefined): readonly [string, string] {
+  switch (phase) {
+    case 'expand': return ['expanding', 'expanded']
+    case 'contract': return ['completing (contract)', 'completed']
+    case 'abort': return ['aborting', 'aborted']
+    case 'uncontract': return ['reverting the contract of', 'reverted the contract of']
+    case undefined: return direction === 'up' ? ['applying', 'applied'] : ['reverting', 'reverted']
+  }
 }

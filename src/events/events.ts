@@ -1,15 +1,17 @@
 import { EventEmitter } from 'node:events'
 import type { LockOwner } from '../dialects/dialect.js'
+import type { Phase } from '../plan/phases.js'
 
 export type Direction = 'up' | 'down'
 
 /** Everything the core reports while it works (STYLE 3.10); renderers subscribe. */
 export interface StrataEvents {
   'run:start': { runId: string; command: string; environment: string | null; steps: ReadonlyArray<{ revision: string; direction: Direction }> }
-  'migration:start': { runId: string; revision: string; direction: Direction; index: number; total: number; file: string }
+  /** `phase` is set for the steps of an expand/contract migration (SPEC S7). */
+  'migration:start': { runId: string; revision: string; direction: Direction; phase?: Phase; index: number; total: number; file: string }
   statement: { runId: string; revision: string; sql: string }
-  'migration:done': { runId: string; revision: string; direction: Direction; index: number; total: number; durationMs: number; statements: number }
-  'migration:failed': { runId: string; revision: string; direction: Direction; message: string }
+  'migration:done': { runId: string; revision: string; direction: Direction; phase?: Phase; index: number; total: number; durationMs: number; statements: number }
+  'migration:failed': { runId: string; revision: string; direction: Direction; phase?: Phase; message: string }
   'rollback:start': { runId: string; revisions: readonly string[] }
   /** One committed batch of an `op.backfill` (SPEC S7, S8): rows so far, rate and time left. */
   'backfill:progress': { runId: string; revision: string; table: string; rows: number; total: number; batches: number; batchMs: number; rowsPerSecond: number; etaMs: number | null }

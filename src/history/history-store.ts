@@ -17,7 +17,7 @@ export interface AppliedRevision {
   readonly file: string | null
 }
 
-export type LogAction = 'apply' | 'revert' | 'repair' | 'stamp' | 'unstamp' | 'restore'
+export type LogAction = 'apply' | 'revert' | 'repair' | 'stamp' | 'unstamp' | 'restore' | 'expand' | 'complete' | 'abort'
 
 export interface LogEntry {
   readonly runId: string

@@ -9,7 +9,8 @@ import type { BodyInfo, RuleHit } from './rule.js'
 import { RULES } from './rules/index.js'
 import { SchemaModel } from './schema-model.js'
 import { ruleSettings, severityOf, type RuleSettings } from './settings.js'
-import type { Anchor, LintDirection, LintFinding, Step } from './types.js'
+import type { Anchor, LintBodyName, LintDirection, LintFinding, Step } from './types.js'
+import { phaseStep } from '../plan/phases.js'
 
 export interface LintOptions {
   /**
@@ -85,9 +86,19 @@ async function lintAll(project: Project, options: LintOptions): Promise<LintFind
     })
     if (up === null) continue
     if (wanted && directions.includes('up')) findings.push(...report(up, migration, settings, ctx))
-    if (wanted && directions.includes('down') && migration.down) {
-      const down = await lintBody(migration, 'down', model.clone(), ctx, project)
+    // An expand/contract migration (SPEC S7) is reverted by its abort, from the expanded schema;
+    // its contract then completes it, and later migrations build on the completed schema.
+    const back = migration.phases ? phaseStep(migration, 'abort').migration : migration
+    if (wanted && directions.includes('down') && back.down) {
+      const down = await lintBody(back, 'down', model.clone(), ctx, project, migration.phases ? 'abort' : 'down')
       findings.push(...report(down, migration, settings, ctx))
+    }
+    if (migration.phases) {
+      const contract = await lintBody(phaseStep(migration, 'contract').migration, 'up', model, ctx, project, 'contract').catch((error: unknown) => {
+        if (wanted) throw error
+        return null
+      })
+      if (contract && wanted && directions.includes('up')) findings.push(...report(contract, migration, settings, ctx))
     }
   }
   ctx.parser.flush?.()
@@ -100,19 +111,20 @@ interface RawFinding extends RuleHit {
 
 interface BodyResult {
   readonly direction: LintDirection
+  readonly body: LintBodyName
   readonly steps: readonly Step[]
   readonly raw: readonly RawFinding[]
 }
 
 /** Runs every rule over one body, replaying its facts into `model` as it goes. */
-async function lintBody(migration: MigrationDef, direction: LintDirection, model: SchemaModel, ctx: CollectContext, project: Project): Promise<BodyResult> {
+async function lintBody(migration: MigrationDef, direction: LintDirection, model: SchemaModel, ctx: CollectContext, project: Project, body: LintBodyName = direction): Promise<BodyResult> {
   const steps = await collectSteps(migration, direction, ctx)
   const info: BodyInfo = {
     dialect: project.dialect.name,
     capabilities: project.dialect.capabilities,
     migration,
     direction,
-    scope: `${migration.revision}:${direction}`,
+    scope: `${migration.revision}:${body}`,
   }
   const raw: RawFinding[] = []
   for (const step of steps) {
@@ -131,7 +143,7 @@ async function lintBody(migration: MigrationDef, direction: LintDirection, model
   for (const rule of RULES) {
     for (const hit of rule.checkBody?.({ ...info, model, steps }) ?? []) raw.push({ rule: rule.id, ...hit })
   }
-  return { direction, steps, raw }
+  return { direction, body, steps, raw }
 }
 
 /**
@@ -139,7 +151,7 @@ async function lintBody(migration: MigrationDef, direction: LintDirection, model
  * first, then in the order of the body's ops and statements.
  */
 function report(body: BodyResult, migration: MigrationDef, settings: RuleSettings, ctx: CollectContext): LintFinding[] {
-  const { direction } = body
+  const { body: name } = body
   // A finding about the whole migration (`irreversible`) has no statement to sit above: an
   // ignore of its rule on any op or statement of the body silences it too.
   const fileWide = new Set(migration.lintIgnore ?? [])
@@ -149,7 +161,7 @@ function report(body: BodyResult, migration: MigrationDef, settings: RuleSetting
   const seen = new Set<string>()
   const findings: LintFinding[] = []
   for (const hit of [...body.raw].sort((a, b) => position(a.anchor) - position(b.anchor))) {
-    const severity = severityOf(hit.rule, settings, direction)
+    const severity = severityOf(hit.rule, settings, name)
     const ignored = fileWide.has(hit.rule) || (hit.anchor === undefined ? bodyWide.has(hit.rule) : hit.anchor.ignores.has(hit.rule))
     if (severity === null || ignored) continue
     const id = `${hit.rule}\u0000${position(hit.anchor)}\u0000${hit.key ?? hit.message}`
@@ -161,7 +173,7 @@ function report(body: BodyResult, migration: MigrationDef, settings: RuleSetting
       revision: migration.revision,
       file: hit.anchor?.file ?? (relative(ctx.cwd, migration.file.path) || migration.file.path),
       line: hit.anchor?.line ?? null,
-      message: `${direction === 'down' ? 'down: ' : ''}${hit.anchor?.label ? `${hit.anchor.label}: ` : ''}${hit.message}`,
+      message: `${name === 'up' ? '' : `${name}: `}${hit.anchor?.label ? `${hit.anchor.label}: ` : ''}${hit.message}`,
     })
   }
   return findings

@@ -2,7 +2,7 @@ import type { ResolvedConfig } from '../config/load-config.js'
 import { StrataError } from '../errors/index.js'
 import { closest } from '../util/text.js'
 import { RULES, RULE_IDS } from './rules/index.js'
-import type { LintDirection, LintSeverity, RuleSetting } from './types.js'
+import type { LintBodyName, LintSeverity, RuleSetting } from './types.js'
 
 /** The level of each rule: its default, or config `lint: { rules: { ID: error|warning|info|off } }`. */
 export type RuleSettings = ReadonlyMap<string, RuleSetting>
@@ -30,9 +30,11 @@ export function ruleSettings(config: ResolvedConfig): RuleSettings {
  * The severity a finding of `rule` is reported at, or null when the rule is off. Data-loss
  * rules report at `info` in a down (SPEC S6), whatever their level, unless they are off.
  */
-export function severityOf(rule: string, settings: RuleSettings, direction: LintDirection): LintSeverity | null {
+export function severityOf(rule: string, settings: RuleSettings, body: LintBodyName): LintSeverity | null {
   const level = settings.get(rule) ?? 'off'
   if (level === 'off') return null
-  if (direction === 'down' && RULES.find((r) => r.id === rule)?.dataLoss) return 'info'
+  // A down, an abort and a contract (SPEC S7: run once the application no longer reads what it
+  // drops) exist to remove things: losing their data is what they are for.
+  if (body !== 'up' && RULES.find((r) => r.id === rule)?.dataLoss) return 'info'
   return level
 }

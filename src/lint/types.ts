@@ -12,6 +12,9 @@ export type RuleSetting = LintSeverity | 'off'
 /** Which body of a migration is linted. Data-loss rules report at `info` in a down. */
 export type LintDirection = 'up' | 'down'
 
+/** The body a finding is in: an up or down, or a phase of an expand/contract migration (SPEC S7). */
+export type LintBodyName = 'up' | 'down' | 'contract' | 'abort'
+
 /** One problem lint found, as `strata lint --json` prints it. */
 export interface LintFinding {
   readonly rule: string

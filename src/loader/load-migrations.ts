@@ -7,16 +7,16 @@ import type { MigrationOptions } from '../migration.js'
 import type { OpBuilder } from '../ops/op-builder.js'
 import { parseSqlMigration, parseSqlPair } from '../sql/index.js'
 import { CHECKSUM_VERSION, checksum } from './checksum.js'
-import { deriveDown } from './derive-down.js'
+import { deriveDown, reverseBody, type BodySource } from './derive-down.js'
 import { discoverMigrations, type DiscoveredFile } from './discover.js'
 import { loadMigrationModule } from './load-module.js'
-import type { MigrationDef, MigrationFile, MigrationTimeouts, SqlStatementText } from './migration.js'
+import type { MigrationBody, MigrationDef, MigrationFile, MigrationPhases, MigrationTimeouts, SqlStatementText } from './migration.js'
 import { parseDuration } from '../util/duration.js'
 
 const REVISION_ID = /^[A-Za-z0-9_.-]+$/
 
 /** The keys a migration module's default export may have (SPEC S2). */
-const MODULE_KEYS: readonly string[] = ['revision', 'downRevision', 'description', 'dependsOn', 'branchLabels', 'transactional', 'lockTimeout', 'statementTimeout', 'up', 'down', 'change', 'seed', 'validatePreconditions', 'transform', 'validateResults', 'cleanup']
+const MODULE_KEYS: readonly string[] = ['revision', 'downRevision', 'description', 'dependsOn', 'branchLabels', 'transactional', 'lockTimeout', 'statementTimeout', 'up', 'down', 'change', 'seed', 'validatePreconditions', 'transform', 'validateResults', 'cleanup', 'expand', 'backfill', 'contract', 'abort']
 
 /** A migration before its default parent is known (absent `downRevision` = previous file). */
 interface Loaded extends Omit<MigrationDef, 'downRevisions'> {
@@ -84,10 +84,11 @@ async function fromModule(dir: string, file: DiscoveredFile, shown: string, dial
   }
   const { up, down, change, seed } = options
   const data = dataHooks(options, fail)
+  const phased = await phaseHooks(options, { dialect, shown, file: file.path }, fail)
   if (change !== undefined && (up !== undefined || down !== undefined)) {
     fail('defines change() together with up()/down()', 'use change() alone (down is derived) or up() and down()')
   }
-  if (up === undefined && change === undefined && !data) fail('defines neither up() nor change()', 'add `async up(op) { … }`')
+  if (up === undefined && change === undefined && !data && !phased) fail('defines neither up() nor change()', 'add `async up(op) { … }`')
   for (const [name, fn] of Object.entries({ up, down, change, seed })) {
     if (fn !== undefined && typeof fn !== 'function') fail(`\`${name}\` must be a function`, `write \`async ${name}(op) { … }\``)
   }
@@ -116,11 +117,13 @@ async function fromModule(dir: string, file: DiscoveredFile, shown: string, dial
     dependsOn: list(options.dependsOn, 'dependsOn'),
     branchLabels: list(options.branchLabels, 'branchLabels'),
     description: typeof options.description === 'string' ? options.description : describeStem(file.stem),
-    transactional: options.transactional ?? true,
+    // An expand/contract migration's up (expand, then backfill) commits op by op, checkpointed.
+    transactional: phased ? false : options.transactional ?? true,
     ...timeouts(duration('lockTimeout'), duration('statementTimeout')),
     file: fileInfo(dir, file, checksum(text)),
-    up: data ? dataLifecycle(data, revision) : (up ?? change)!.bind(options),
+    up: phased ? phased.up : data ? dataLifecycle(data, revision) : (up ?? change)!.bind(options),
     ...(data ? { data: true } : {}),
+    ...(phased ? { phases: phased.phases, ...(phased.down ? { down: phased.down } : {}) } : {}),
     ...(down ? { down: down.bind(options) } : derivedDown ? { down: derivedDown } : {}),
     ...(seed ? { seed: seed.bind(options) } : {}),
   }
@@ -203,5 +206,65 @@ function dataLifecycle(data: DataHooks, revision: string): (op: OpBuilder) => Pr
     await data.transform(op)
     await check(data.validateResults, op, 'E_VALIDATION', 'validateResults')
     await data.cleanup?.(op)
+  }
+}
+
+const PHASES = ['expand', 'backfill', 'contract', 'abort'] as const
+
+/**
+ * An expand/contract migration (SPEC S7): `expand` and `contract` required, `backfill` and
+ * `abort` optional, never mixed with up/down/change or the data-migration hooks. Without an
+ * `abort`, the expand ops must each have a reverse (recorded now, without a database). The
+ * completed revision has a down only when the contract ops are reversible too.
+ */
+async function phaseHooks(
+  options: MigrationOptions,
+  where: { dialect: DialectName; shown: string; file: string },
+  fail: (message: string, hint: string) => never,
+): Promise<{ up: MigrationBody; down?: MigrationBody; phases: MigrationPhases } | null> {
+  const present = PHASES.filter((p) => options[p] !== undefined)
+  if (present.length === 0) return null
+  for (const key of ['up', 'down', 'change', 'transform', 'validatePreconditions', 'validateResults', 'cleanup'] as const) {
+    if (options[key] !== undefined) fail(`mixes ${key}() with the expand/contract phases (${present.join(', ')})`, 'an expand/contract migration has expand, backfill, contract and abort instead of up and down')
+  }
+  for (const p of present) if (typeof options[p] !== 'function') fail(`\`${p}\` must be a function`, `write \`async ${p}(op) { … }\``)
+  for (const p of ['expand', 'contract'] as const) {
+    if (options[p] === undefined) fail(`defines ${present.join(', ')} without ${p}()`, `an expand/contract migration needs \`async ${p}(op) { … }\``)
+  }
+  const expand = options.expand!.bind(options)
+  const backfill = options.backfill?.bind(options)
+  const contract = options.contract!.bind(options)
+  const source = (hook: string, hint: string): BodySource => ({ ...where, hook, hint })
+  let abort: MigrationBody
+  let abortPart: ((done: ReadonlySet<number>) => MigrationBody) | undefined
+  if (options.abort) {
+    abort = options.abort.bind(options)
+  } else {
+    const reversal = await reverseBody(expand, source('expand()', 'write `async abort(op) { … }` undoing what expand() does'))
+    abort = reversal.replay()
+    abortPart = (done) => reversal.replay((index) => done.has(index))
+  }
+  // A contract that reads the database or drops what it cannot bring back has no reverse: the
+  // completed revision is then irreversible (like a migration without down).
+  const uncontract = await reverseBody(contract, source('contract()', '')).then((r) => r.replay(), () => undefined)
+  const expandThenBackfill: MigrationBody = async (op) => {
+    await expand(op)
+    await backfill?.(op)
+  }
+  const phases: MigrationPhases = {
+    transactional: options.transactional ?? true,
+    expand: expandThenBackfill,
+    contract,
+    abort,
+    ...(abortPart ? { abortPart } : {}),
+    ...(uncontract ? { uncontract } : {}),
+  }
+  return {
+    up: expandThenBackfill,
+    ...(uncontract ? { down: async (op: OpBuilder) => {
+      await uncontract(op)
+      await abort(op)
+    } } : {}),
+    phases,
   }
 }

@@ -32,6 +32,8 @@ export interface MigrationDef {
   readonly down?: (op: OpBuilder) => Promise<void> | void
   /** A data migration (SPEC S7): strata backs up before it whatever the policy; it has no down. */
   readonly data?: boolean
+  /** An expand/contract migration (SPEC S7): `up` is its expand then backfill phase. */
+  readonly phases?: MigrationPhases
   /** Fixture rows `strata test` inserts after the up (SPEC S6); never run on a real database. */
   readonly seed?: (op: OpBuilder) => Promise<void> | void
   /** Lint rules silenced for the whole migration: `-- strata:lint-ignore RULE, …` in an SQL header (SPEC S6). */
@@ -50,4 +52,27 @@ export interface SqlStatementText {
 export interface MigrationTimeouts {
   readonly lockMs?: number
   readonly statementMs?: number
+}
+
+export type MigrationBody = (op: OpBuilder) => Promise<void> | void
+
+/**
+ * The phases of an expand/contract migration beyond `up` (expand + backfill, op by op). Contract
+ * and abort run as one migration each, in a transaction when `transactional` and the engine allow.
+ */
+export interface MigrationPhases {
+  readonly transactional: boolean
+  /** What `strata up` runs: expand, then backfill (the migration's `up` too). */
+  readonly expand: MigrationBody
+  /** `strata complete REV`. */
+  readonly contract: MigrationBody
+  /** `strata abort REV`: the file's abort, or the reverse of the expand ops, newest first. */
+  readonly abort: MigrationBody
+  /**
+   * The abort of an expand that stopped part-way: the reverse of the expand ops `done` lists (by
+   * op index) only. Absent when the file has its own abort, which then runs whole.
+   */
+  readonly abortPart?: (done: ReadonlySet<number>) => MigrationBody
+  /** The reverse of the contract ops, when each has one: how a completed revision steps back to expanded. */
+  readonly uncontract?: MigrationBody
 }

@@ -51,15 +51,18 @@ export async function stamp(project: Project, target: string, options: LockOptio
 }
 
 export interface RepairOptions extends LockOptions {
-  /** How to resolve dirty revisions: the operator checked them by hand. */
-  readonly mark?: 'applied' | 'reverted'
+  /**
+   * How to resolve dirty revisions: the operator checked them by hand. `expanded`: an
+   * expand/contract revision whose expand (and backfill) finished and whose contract did not run.
+   */
+  readonly mark?: 'applied' | 'reverted' | 'expanded'
 }
 
 export interface RepairResult {
   readonly runId: string
   readonly restamped: readonly string[]
   readonly removed: readonly string[]
-  readonly resolved: ReadonlyArray<{ revision: string; as: 'applied' | 'reverted' }>
+  readonly resolved: ReadonlyArray<{ revision: string; as: 'applied' | 'reverted' | 'expanded' }>
 }
 
 /**
@@ -75,11 +78,17 @@ export async function repair(project: Project, options: RepairOptions): Promise<
         hint: 'check the database by hand, then run `strata repair --mark applied` (the migration completed) or `--mark reverted` (it is undone)',
       })
     }
+    const notPhased = comparison.dirty.filter((r) => !migrations.get(r)?.phases)
+    if (options.mark === 'expanded' && notPhased.length > 0) {
+      throw new StrataError('E_USAGE', `\`--mark expanded\` applies to expand/contract migrations only; ${notPhased.join(', ')} ${notPhased.length === 1 ? 'is' : 'are'} not one`, {
+        hint: 'use `--mark applied` or `--mark reverted` for those',
+      })
+    }
     const runId = newRunId()
     const by = whoAmI()
     await history.ensureTables(conn)
     await history.startRun(conn, { runId, command: 'repair', environment: project.config.environment, fromRevisions: project.graph.currentHeads(comparison.appliedSet), startedAt: new Date().toISOString(), by })
-    const resolved: Array<{ revision: string; as: 'applied' | 'reverted' }> = []
+    const resolved: Array<{ revision: string; as: 'applied' | 'reverted' | 'expanded' }> = []
     await conn.transaction(async (tx) => {
       for (const revision of comparison.modified) {
         const def = migrations.get(revision)!
@@ -93,8 +102,8 @@ export async function repair(project: Project, options: RepairOptions): Promise<
       }
       for (const revision of comparison.dirty) {
         const as = options.mark!
-        if (as === 'applied') await history.setState(tx, revision, 'applied')
-        else await history.remove(tx, revision)
+        if (as === 'reverted') await history.remove(tx, revision)
+        else await history.setState(tx, revision, as)
         // Resolved by hand: an interrupted backfill's checkpoints no longer describe the database.
         await history.clearCheckpoints(tx, revision)
         await history.log(tx, { runId, revision, action: 'repair', by, detail: `dirty revision marked ${as}` })

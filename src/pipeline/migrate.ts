@@ -9,6 +9,7 @@ import { buildPlan, type Plan } from '../plan/plan.js'
 import { rollBack, runPlan, type RunReport, type RunnerOptions } from '../runner/run-plan.js'
 import { openBackups, restoreInto, takeVerifiedBackup, type Backups } from './backup.js'
 import { postflight, preflight } from './checks.js'
+import { phasePlan, type PhaseCommand } from './phases.js'
 import { withLockedSession, type LockOptions, type LockedSession } from './lock.js'
 import { newRunId, whoAmI, type Project } from './session.js'
 import { compare, recordSchema, type Comparison } from './status.js'
@@ -18,6 +19,11 @@ export type { LockOptions } from './lock.js'
 export interface MigrateOptions extends LockOptions {
   readonly direction: Direction
   readonly target: string
+  /**
+   * `complete` / `abort` (SPEC S7): move the expand/contract revision `target` on by one phase
+   * (direction `up` / `down`), through the same pipeline as up and down.
+   */
+  readonly command?: PhaseCommand
   readonly singleTransaction?: boolean
   /** `--yes`: the operator confirmed up front (policy `confirm`). */
   readonly yes?: boolean
@@ -57,19 +63,22 @@ export async function migrate(project: Project, options: MigrateOptions): Promis
   if (unenforceable) throw unenforceable
   const wantsBackup = policy.requireBackup || policy.onFailure === 'restore'
   let backups = wantsBackup ? await openBackups(project) : null
-  return withLockedSession(project, options.direction, options, async (session) => {
-    const run = new RunRecorder(project, session, options.direction)
+  const command = options.command ?? options.direction
+  return withLockedSession(project, command, options, async (session) => {
+    const run = new RunRecorder(project, session, command)
     const comparison = await compare(project, session.conn)
     run.from = project.graph.currentHeads(comparison.appliedSet)
     const refusal = refusalFor(comparison)
     if (refusal) throw await run.refuse(refusal)
-    const plan = buildPlan(project.graph, project.migrations, comparison.appliedSet, options.direction, options.target)
+    const plan = options.command
+      ? await phasePlan(project, session.conn, comparison, options.command, options.target)
+      : buildPlan(project.graph, project.migrations, comparison.appliedSet, options.direction, options.target, { expanded: comparison.expanded })
     const declined = await confirmation(project, plan, options)
     if (declined) throw await run.refuse(declined)
     // A data migration is always backed up first, whatever the policy (SPEC S7).
     if (!backups && plan.steps.some((s) => s.migration.data && s.direction === 'up')) backups = await openBackups(project)
     await run.start()
-    project.events.emit('run:start', { runId: run.id, command: options.direction, environment: project.config.environment, steps: plan.steps.map((s) => ({ revision: s.revision, direction: s.direction })) })
+    project.events.emit('run:start', { runId: run.id, command, environment: project.config.environment, steps: plan.steps.map((s) => ({ revision: s.revision, direction: s.direction })) })
     if (plan.steps.length === 0) {
       const report: RunReport = { runId: run.id, direction: plan.direction, results: [], failure: null, rollback: null, state: 'complete', changed: [] }
       await run.finish('succeeded', plan.toHeads, { report })
@@ -91,7 +100,7 @@ export async function migrate(project: Project, options: MigrateOptions): Promis
     let backup: BackupListing | null = null
     if (backups) {
       try {
-        backup = await takeVerifiedBackup(project, backups, { revisions: comparison.applied.map((r) => r.revision), reason: options.direction, runId: run.id })
+        backup = await takeVerifiedBackup(project, backups, { revisions: comparison.applied.map((r) => r.revision), reason: command, runId: run.id })
       } catch (error) {
         const cause = isStrataError(error) ? error : new StrataError('E_BACKUP', String(error))
         const stopped = new StrataError('E_BACKUP', `${cause.message}; the run stopped before any change`, { ...cause.details, hint: cause.hint }, { cause })
@@ -242,7 +251,7 @@ class RunRecorder {
   readonly #startedAt = new Date().toISOString()
   from: readonly string[] = []
 
-  constructor(readonly project: Project, readonly session: LockedSession, readonly command: Direction) {}
+  constructor(readonly project: Project, readonly session: LockedSession, readonly command: Direction | PhaseCommand) {}
 
   async start(): Promise<void> {
     const { history, config } = this.project
@@ -319,7 +328,8 @@ function unenforceableRule(project: Project): StrataError | null {
 async function confirmation(project: Project, plan: Plan, options: MigrateOptions): Promise<StrataError | null> {
   if (!project.config.policy.confirm || options.yes || plan.steps.length === 0) return null
   const environment = project.config.environment
-  const question = `${plan.direction === 'up' ? 'Apply' : 'Revert'} ${plan.steps.length} migration(s) on environment ${environment} (${project.config.url.redacted})?`
+  const what = options.command ? `${options.command === 'complete' ? 'Complete (contract)' : 'Abort (undo the expand of)'} ${plan.target}` : `${plan.direction === 'up' ? 'Apply' : 'Revert'} ${plan.steps.length} migration(s)`
+  const question = `${what} on environment ${environment} (${project.config.url.redacted})?`
   if (options.confirm && (await options.confirm(question))) return null
   return new StrataError('E_POLICY', `environment \`${environment}\` requires confirmation and ${options.confirm ? 'it was declined' : 'there is no terminal to ask on'}`, {
     rule: 'confirm',

@@ -30,6 +30,8 @@ export interface Comparison {
   readonly dirty: readonly string[]
   /** Dirty revisions with checkpoints: the next `up` resumes them instead of refusing (SPEC S7). */
   readonly resumable: readonly string[]
+  /** Expand/contract revisions waiting for `strata complete` or `strata abort` (SPEC S7). */
+  readonly expanded: ReadonlySet<string>
 }
 
 export async function compare(project: Project, conn: Connection): Promise<Comparison> {
@@ -51,6 +53,7 @@ export async function compare(project: Project, conn: Connection): Promise<Compa
     missing,
     dirty,
     resumable,
+    expanded: new Set(applied.filter((r) => r.state === 'expanded').map((r) => r.revision)),
   }
 }
 

@@ -6,6 +6,8 @@ import type { Plan } from './plan.js'
 export interface PlanStepView {
   readonly revision: string
   readonly direction: 'up' | 'down'
+  /** Expand/contract steps (SPEC S7): `expand`, `contract`, `abort`. */
+  readonly phase?: string
   readonly file: string
   readonly description: string
   readonly transactional: boolean
@@ -19,6 +21,8 @@ export interface PlanView {
   readonly from: readonly string[]
   readonly to: readonly string[]
   readonly steps: readonly PlanStepView[]
+  /** Revisions `up` leaves for later: they wait for `strata complete` of an expanded revision. */
+  readonly held: ReadonlyArray<{ readonly revision: string; readonly waitsFor: string }>
 }
 
 /**
@@ -32,13 +36,14 @@ export async function describePlan(plan: Plan, dialect: string): Promise<PlanVie
     steps.push({
       revision: step.revision,
       direction: step.direction,
+      ...(step.phase ? { phase: step.phase } : {}),
       file: m.file.relativePath,
       description: m.description,
       transactional: m.transactional,
       ops: await recordOps(step.direction === 'up' ? m.up : m.down, dialect),
     })
   }
-  return { direction: plan.direction, target: plan.target, from: plan.fromHeads, to: plan.toHeads, steps }
+  return { direction: plan.direction, target: plan.target, from: plan.fromHeads, to: plan.toHeads, steps, held: plan.held }
 }
 
 class ReadsDatabase extends Error {}

@@ -9,6 +9,7 @@ import type { Value } from '../ops/operation.js'
 import { runPlan } from '../runner/run-plan.js'
 import { canonicalJson } from '../schema/fingerprint.js'
 import { inlineParams, openCommentAtEnd } from '../sql/placeholders.js'
+import { phaseStep } from './phases.js'
 import { buildPlan, type Plan, type PlanStep } from './plan.js'
 
 export interface OfflineOptions {
@@ -76,23 +77,31 @@ export async function renderOfflineSql(
     // The revisions the database is assumed to have: applied silently, history rows included.
     const applied = new Set<string>()
     if (start) {
-      const prefix = buildPlan(graph, migrations, applied, 'up', start)
-      for (const step of prefix.steps) {
-        await runStep(prefix, step)
-        applied.add(step.revision)
+      // Assumed applied means completed: an expand/contract revision's contract ran too.
+      for (;;) {
+        const prefix = buildPlan(graph, migrations, applied, 'up', start)
+        if (prefix.steps.length === 0) break
+        for (const step of prefix.steps) {
+          await runStep(prefix, step)
+          if (step.phase === 'expand') await runStep(prefix, phaseStep(step.migration, 'contract'))
+          applied.add(step.revision)
+        }
       }
     }
 
     const plan = buildPlan(graph, migrations, applied, options.direction, options.target)
     if (plan.steps.length === 0) out.push('', '-- nothing to do')
+    const waiting = plan.held.map((h) => `${h.revision} (waits for \`strata complete ${h.waitsFor}\`)`)
     for (const step of plan.steps) {
       const { migration } = step
       out.push('', `-- ${step.revision} (${step.direction}) ${oneLine(migration.file.relativePath)}: ${oneLine(migration.description)}`)
       if (!migration.transactional && dialect.capabilities.transactionalDdl) out.push('-- not transactional: each op commits on its own')
       const noteAt = out.length
+      if (step.phase === 'expand') out.push(`-- expand/contract: expand and backfill; the revision is left expanded until \`strata complete ${step.revision}\` runs its contract`)
       const queries = await script.record(() => runStep(plan, step))
       if (queries > 0) out.splice(noteAt, 0, READS_NOTE)
     }
+    if (waiting.length > 0) out.push('', `-- not in this script: ${waiting.join(', ')}`)
 
     // As `up` does after a run: record the schema on the newest applied revision (drift baseline).
     if (plan.steps.length > 0) {

@@ -1,9 +1,10 @@
 import type { Connection, Dialect } from '../dialects/dialect.js'
 import { StrataError, isStrataError } from '../errors/index.js'
 import type { Direction, StrataEmitter } from '../events/events.js'
-import type { Checkpoint, HistoryStore } from '../history/history-store.js'
+import type { Checkpoint, HistoryStore, LogAction, RevisionState } from '../history/history-store.js'
 import type { MigrationDef } from '../loader/migration.js'
 import type { Plan, PlanStep } from '../plan/plan.js'
+import { counterpart, type Phase } from '../plan/phases.js'
 import { executeMigration, isConcurrent, messageOf, type ExecutedStatement } from './execute-migration.js'
 import type { OpOf, Operation } from '../ops/operation.js'
 import { runBackfill } from './backfill.js'
@@ -115,39 +116,67 @@ async function runStep(step: PlanStep, index: number, options: RunnerOptions, re
   const total = report.results.length
   const result = report.results[index]!
   const { events, runId } = options
-  events.emit('migration:start', { runId, revision: step.revision, direction: step.direction, index, total, file: step.migration.file.relativePath })
+  const phase = step.phase ? { phase: step.phase } : {}
+  events.emit('migration:start', { runId, revision: step.revision, direction: step.direction, ...phase, index, total, file: step.migration.file.relativePath })
   const started = performance.now()
   try {
-    result.statements = await applyStep(step.migration, step.direction, options, () => Math.round(performance.now() - started))
+    result.statements = await applyStep(step, options, () => Math.round(performance.now() - started))
   } catch (error) {
     result.status = 'failed'
     result.durationMs = Math.round(performance.now() - started)
-    events.emit('migration:failed', { runId, revision: step.revision, direction: step.direction, message: messageOf(error) })
+    events.emit('migration:failed', { runId, revision: step.revision, direction: step.direction, ...phase, message: messageOf(error) })
     throw error
   }
   result.durationMs = Math.round(performance.now() - started)
   result.status = step.direction === 'up' ? 'applied' : 'reverted'
-  events.emit('migration:done', { runId, revision: step.revision, direction: step.direction, index, total, durationMs: result.durationMs, statements: result.statements })
+  events.emit('migration:done', { runId, revision: step.revision, direction: step.direction, ...phase, index, total, durationMs: result.durationMs, statements: result.statements })
 }
 
 function isTransactional(migration: MigrationDef, dialect: Dialect): boolean {
   return migration.transactional && dialect.capabilities.transactionalDdl
 }
 
-/** Runs one migration in `direction` with its history write; returns the statement count. */
-async function applyStep(migration: MigrationDef, direction: Direction, options: RunnerOptions, elapsed: () => number): Promise<number> {
+/**
+ * What a step does to its revision's history row: the state it finds (null: no row), the state it
+ * leaves (null: the row goes) and the log action. Expand/contract steps (SPEC S7) move the row
+ * between `expanded` and `applied`.
+ */
+interface Transition {
+  readonly from: RevisionState | null
+  readonly to: 'applied' | 'expanded' | null
+  readonly action: LogAction
+}
+
+const TRANSITIONS: Record<Phase, Transition> = {
+  expand: { from: null, to: 'expanded', action: 'expand' },
+  contract: { from: 'expanded', to: 'applied', action: 'complete' },
+  abort: { from: 'expanded', to: null, action: 'abort' },
+  uncontract: { from: 'applied', to: 'expanded', action: 'revert' },
+}
+
+function transitionOf(step: PlanStep): Transition {
+  if (step.phase) return { ...TRANSITIONS[step.phase], ...(step.fromState ? { from: step.fromState } : {}) }
+  return step.direction === 'up' ? { from: null, to: 'applied', action: 'apply' } : { from: 'applied', to: null, action: 'revert' }
+}
+
+/** Runs one step with its history write; returns the statement count. */
+async function applyStep(step: PlanStep, options: RunnerOptions, elapsed: () => number): Promise<number> {
+  const { migration, direction } = step
   const { conn, dialect, history, runId, by } = options
   const base = { dialect, events: options.events, runId }
+  const transition = transitionOf(step)
   const finish = async (tx: Connection, markedDirty: boolean): Promise<void> => {
-    if (direction === 'down') await history.recordReverted(tx, migration.revision)
-    else if (markedDirty) await history.setState(tx, migration.revision, 'applied', elapsed())
-    else await history.recordApplied(tx, entry('applied'))
+    if (transition.to === null) await history.recordReverted(tx, migration.revision)
+    else if (markedDirty || transition.from !== null) await history.setState(tx, migration.revision, transition.to, elapsed())
+    else await history.recordApplied(tx, entry(transition.to))
+    // An aborted part-way expand leaves no checkpoints for a later up to skip ops by.
+    if (step.phase === 'abort' && !options.printing) await history.clearCheckpoints(tx, migration.revision)
     await history.log(tx, {
-      runId, revision: migration.revision, action: direction === 'up' ? 'apply' : 'revert', by,
+      runId, revision: migration.revision, action: transition.action, by,
       checksum: migration.file.checksum, durationMs: elapsed(),
     })
   }
-  const entry = (state: 'applied' | 'dirty') => ({
+  const entry = (state: RevisionState) => ({
     revision: migration.revision, checksum: migration.file.checksum, checksumVersion: migration.file.checksumVersion,
     description: migration.description, appliedAt: new Date().toISOString(), appliedBy: by, durationMs: elapsed(),
     runId, fingerprint: null, state, file: migration.file.relativePath,
@@ -163,11 +192,13 @@ async function applyStep(migration: MigrationDef, direction: Direction, options:
   // Non-transactional: mark the revision dirty first, so an interruption is visible (STYLE 3.4).
   // An up interrupted after committing some ops resumes: its row is dirty already, and the ops
   // its checkpoints list as done are skipped; a backfill goes on from its last batch (SPEC S7).
-  const progress = direction === 'up' && !options.printing ? await history.checkpoints(conn, migration.revision) : new Map<number, Checkpoint>()
+  // Contract and abort steps start from a row in another state and never resume.
+  const resumes = direction === 'up' && transition.from === null && !options.printing
+  const progress = resumes ? await history.checkpoints(conn, migration.revision) : new Map<number, Checkpoint>()
   if (progress.size > 0) {
     const done = [...progress.values()].filter((c) => c.state === 'done').length
     options.events.emit('log', { level: 'info', message: `resuming ${migration.revision} from its checkpoints: ${done} op(s) done${[...progress.values()].some((c) => c.state === 'running') ? ', a backfill part-way' : ''}` })
-  } else if (direction === 'up') {
+  } else if (transition.from === null) {
     await history.recordApplied(conn, entry('dirty'))
   } else {
     await history.setState(conn, migration.revision, 'dirty')
@@ -187,7 +218,7 @@ async function applyStep(migration: MigrationDef, direction: Direction, options:
       ...(dialect.capabilities.transactionalDdl
         ? { perOp: <T>(fn: (c: Connection) => Promise<T>, op: Operation) => ((isConcurrent(op) && dialect.capabilities.concurrentIndex) || op.kind === 'backfill' ? fn(conn) : conn.transaction(fn)) }
         : {}),
-      ...(options.printing || direction !== 'up' ? {} : {
+      ...(!resumes ? {} : {
         skipOp: (opIndex: number) => progress.get(opIndex)?.state === 'done',
         opDone: (opIndex: number, c: Connection) => history.markOpDone(c, migration.revision, opIndex),
       }),
@@ -205,29 +236,32 @@ async function applyStep(migration: MigrationDef, direction: Direction, options:
       },
       ...(journal ? { beforeOp: journal.beforeOp, afterOp: journal.afterOp } : {}),
     })
-    await finish(conn, direction === 'up')
-    if (direction === 'up' && !options.printing) await history.clearCheckpoints(conn, migration.revision)
+    await finish(conn, true)
+    if (!options.printing) await history.clearCheckpoints(conn, migration.revision)
     options.onOps?.(migration.revision, direction, execution.ops)
     return execution.statements.length
   } catch (error) {
-    const checkpointed = direction === 'up' && !options.printing ? await history.checkpoints(conn, migration.revision).catch(() => new Map<number, Checkpoint>()) : new Map<number, Checkpoint>()
-    if (backfilled || progress.size > 0) {
+    const checkpointed = resumes ? await history.checkpoints(conn, migration.revision).catch(() => new Map<number, Checkpoint>()) : new Map<number, Checkpoint>()
+    // An expand that committed ops resumes too, or is undone op by op with `strata abort`.
+    const expanding = step.phase === 'expand' && checkpointed.size > 0
+    if (backfilled || progress.size > 0 || expanding) {
       // Ops and backfill batches committed: the revision stays dirty and the next `up` resumes
       // it. A data migration's verdict keeps its code; the run is dirty either way.
       const verdict = isStrataError(error) && (error.code === 'E_VALIDATION' || error.code === 'E_PREFLIGHT') ? error.code : 'E_DIRTY'
-      throw new StrataError(verdict, `migration ${migration.revision} stopped part-way: ${messageOf(error)}\nIts committed ops and backfill batches are checkpointed; fix the cause and run \`strata up\` again to resume from the last checkpoint.`, {
+      const abort = step.phase === 'expand' ? `, or \`strata abort ${migration.revision}\` to undo what its expand committed` : ''
+      throw new StrataError(verdict, `migration ${migration.revision} stopped part-way: ${messageOf(error)}\nIts committed ops and backfill batches are checkpointed; fix the cause and run \`strata up\` again to resume from the last checkpoint${abort}.`, {
         file: migration.file.path,
         revision: migration.revision,
         dirty: true,
-        hint: 'run `strata up` again once the cause is fixed: it resumes; or restore the pre-run backup',
+        hint: `run \`strata up\` again once the cause is fixed: it resumes${abort}; or restore the pre-run backup`,
       }, { cause: error })
     }
     // Not resumable: the ops' checkpoints say nothing the next run could use.
     if (checkpointed.size > 0) await history.clearCheckpoints(conn, migration.revision).catch(() => {})
     const undo = committed.length > 0 && journal ? await journal.undo(conn) : undefined
     if (committed.length === 0 || undo?.ok) {
-      if (direction === 'up') await history.remove(conn, migration.revision)
-      else await history.setState(conn, migration.revision, 'applied')
+      if (transition.from === null) await history.remove(conn, migration.revision)
+      else await history.setState(conn, migration.revision, transition.from)
       throw undo ? undoneError(migration, error, undo) : error
     }
     const list = committed.map((s) => `  ${s.sql.split('\n')[0]}`).join('\n')
@@ -247,11 +281,9 @@ export async function rollBack(committed: readonly PlanStep[], options: RunnerOp
   options.events.emit('rollback:start', { runId: options.runId, revisions })
   report.rollback = { revisions, ok: true, timeMs: 0 }
   for (const step of [...committed].reverse()) {
-    const opposite: Direction = step.direction === 'up' ? 'down' : 'up'
     const result = report.results.find((r) => r.revision === step.revision)!
     try {
-      if (opposite === 'down' && !step.migration.down) throw new StrataError('E_IRREVERSIBLE', `${step.revision} has no down()`)
-      await applyStep(step.migration, opposite, options, () => 0)
+      await applyStep(counterpart(step), options, () => 0)
       result.status = 'rolled-back'
       ;(report.changed as string[]).splice(report.changed.indexOf(step.revision), 1)
     } catch (error) {

@@ -9,7 +9,8 @@ import { HistoryStore } from '../history/history-store.js'
 import type { MigrationDef } from '../loader/migration.js'
 import type { Operation } from '../ops/operation.js'
 import type { Project } from '../pipeline/session.js'
-import type { Plan } from '../plan/plan.js'
+import { phaseStep } from '../plan/phases.js'
+import type { Plan, PlanStep } from '../plan/plan.js'
 import { executeMigration } from '../runner/execute-migration.js'
 import { runPlan } from '../runner/run-plan.js'
 import { diffSchemas, type SchemaChange } from '../schema/diff.js'
@@ -119,47 +120,62 @@ class RoundTrips {
       stop,
     })
 
-    const before = await this.#picture()
-    const upOps = await this.#step(migration, 'up', fail)
-    if (!upOps) return done(true)
-    notes.push('up')
-    const afterUp = await this.#picture()
-    this.#compareUntouched(before, afterUp, upOps, `up of ${revision}`, fail)
-    await this.#checkFixtures(`up of ${revision}`, fail)
+    // An expand/contract migration (SPEC S7) goes expand, abort, expand again, then contract.
+    const { phases } = migration
+    const forward: PlanStep = phases ? phaseStep(migration, 'expand') : { revision, direction: 'up', migration }
+    const backward: PlanStep | null = phases ? phaseStep(migration, 'abort') : migration.down ? { revision, direction: 'down', migration } : null
+    const [upName, downName] = phases ? ['expand', 'abort'] : ['up', 'down']
 
-    if (!migration.down) {
+    const before = await this.#picture()
+    const upOps = await this.#step(forward, fail)
+    if (!upOps) return done(true)
+    notes.push(upName)
+    const afterUp = await this.#picture()
+    this.#compareUntouched(before, afterUp, upOps, `${upName} of ${revision}`, fail)
+    await this.#checkFixtures(`${upName} of ${revision}`, fail)
+
+    if (!backward) {
       notes.push('no down: round trip not tested')
     } else {
-      const downOps = await this.#step(migration, 'down', fail)
+      const downOps = await this.#step(backward, fail)
       if (!downOps) return done(true)
-      notes.push('down')
+      notes.push(downName)
       const afterDown = await this.#picture()
       const undone = diffSchemas(before.schema, afterDown.schema)
-      for (const change of undone) fail('round-trip', `${describeLeftover(change)} after down of ${revision}`, [change])
-      this.#compareUntouched(before, afterDown, [...upOps, ...downOps], `up and down of ${revision}`, fail)
-      await this.#checkFixtures(`down of ${revision}`, fail)
+      for (const change of undone) fail('round-trip', `${describeLeftover(change)} after ${downName} of ${revision}`, [change])
+      this.#compareUntouched(before, afterDown, [...upOps, ...downOps], `${upName} and ${downName} of ${revision}`, fail)
+      await this.#checkFixtures(`${downName} of ${revision}`, fail)
       if (undone.length > 0) {
-        notes.push('stopped: the down did not restore the schema, so later migrations cannot start from it')
+        notes.push(`stopped: the ${downName} did not restore the schema, so later migrations cannot start from it`)
         return done(true)
       }
 
-      const againOps = await this.#step(migration, 'up', fail)
+      const againOps = await this.#step(forward, fail)
       if (!againOps) return done(true)
-      notes.push('up again')
+      notes.push(`${upName} again`)
       const again = await this.#picture()
       for (const change of diffSchemas(afterUp.schema, again.schema)) {
-        fail('round-trip', `${change.kind} ${change.name} differs between the first up of ${revision} and the up after its down (${change.change})`, [change])
+        fail('round-trip', `${change.kind} ${change.name} differs between the first ${upName} of ${revision} and the ${upName} after its ${downName} (${change.change})`, [change])
       }
+    }
+    if (phases) {
+      const contractOps = await this.#step(phaseStep(migration, 'contract'), fail)
+      if (!contractOps) return done(true)
+      notes.push('contract')
+      this.#compareUntouched(afterUp, await this.#picture(), contractOps, `contract of ${revision}`, fail)
+      await this.#checkFixtures(`contract of ${revision}`, fail)
     }
     const loaded = await this.#loadFixtures(migration, fail)
     if (loaded > 0) notes.push(`fixtures: ${loaded} row(s)`)
     return done()
   }
 
-  /** Runs one migration one way through the real runner; returns its ops, or null when it failed. */
-  async #step(migration: MigrationDef, direction: Direction, fail: (check: TestFailure['check'], message: string) => void): Promise<Operation[] | null> {
+  /** Runs one step of a migration through the real runner; returns its ops, or null when it failed. */
+  async #step(step: PlanStep, fail: (check: TestFailure['check'], message: string) => void): Promise<Operation[] | null> {
+    const { migration, direction } = step
+    const what = step.phase ?? direction
     const ops: Operation[] = []
-    const plan: Plan = { direction, target: migration.revision, steps: [{ revision: migration.revision, direction, migration }], fromHeads: [], toHeads: [] }
+    const plan: Plan = { direction, target: migration.revision, steps: [step], fromHeads: [], toHeads: [], held: [] }
     try {
       await runPlan(plan, {
         conn: this.conn, dialect: this.project.dialect, history: this.#history, events: this.#events, runId: TEST_RUN, by: BY,
@@ -167,7 +183,7 @@ class RoundTrips {
         onOps: (_r, _d, recorded) => ops.push(...recorded),
       })
     } catch (error) {
-      fail('migration', `${direction} of ${migration.revision} failed: ${isStrataError(error) || error instanceof Error ? error.message : String(error)}`)
+      fail('migration', `${what} of ${migration.revision} failed: ${isStrataError(error) || error instanceof Error ? error.message : String(error)}`)
       return null
     }
     if (direction === 'up') this.#applied.add(migration.revision)

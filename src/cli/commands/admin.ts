@@ -18,11 +18,11 @@ export function registerAdmin(program: Command): void {
   program
     .command('repair')
     .description('accept modified files (re-stamp checksums), forget missing ones, resolve dirty revisions; recorded')
-    .option('--mark <state>', 'for dirty revisions: `applied` or `reverted`, as you found the database')
+    .option('--mark <state>', 'for dirty revisions: `applied`, `reverted` or (expand/contract) `expanded`, as you found the database')
     .action(async (local: { mark?: string }, command: Command) => {
       const options = globals(command)
-      if (local.mark !== undefined && local.mark !== 'applied' && local.mark !== 'reverted') {
-        throw new StrataError('E_USAGE', `--mark must be \`applied\` or \`reverted\`, got \`${local.mark}\``)
+      if (local.mark !== undefined && local.mark !== 'applied' && local.mark !== 'reverted' && local.mark !== 'expanded') {
+        throw new StrataError('E_USAGE', `--mark must be \`applied\`, \`reverted\` or \`expanded\`, got \`${local.mark}\``)
       }
       const strata = await openStrata(options, true)
       const result = await strata.repair(local.mark ? { mark: local.mark } : {})

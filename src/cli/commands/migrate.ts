@@ -30,6 +30,24 @@ export function registerMigrate(program: Command): void {
       const result = await strata.down(resolved, runOptions(options, local))
       finish(options, result)
     })
+  program
+    .command('complete <revision>')
+    .description('expand/contract: run the contract phase of an expanded REVISION, once the new application is deployed')
+    .action(async (revision: string, _local, command: Command) => {
+      const options = globals(command)
+      const strata = await openStrata(options, true)
+      announce(options, 'complete', revision, strata.config.url.redacted, strata.config.environment)
+      finishPhase(options, 'complete', await strata.complete(revision, runOptions(options, {})))
+    })
+  program
+    .command('abort <revision>')
+    .description('expand/contract: undo the expand of REVISION (its abort, or the reverse of its expand ops)')
+    .action(async (revision: string, _local, command: Command) => {
+      const options = globals(command)
+      const strata = await openStrata(options, true)
+      announce(options, 'abort', revision, strata.config.url.redacted, strata.config.environment)
+      finishPhase(options, 'abort', await strata.abort(revision, runOptions(options, {})))
+    })
 }
 
 function runOptions(options: GlobalOptions, local: { singleTransaction?: boolean }): RunOptions {
@@ -41,22 +59,53 @@ function runOptions(options: GlobalOptions, local: { singleTransaction?: boolean
 }
 
 function announce(options: GlobalOptions, direction: string, target: string, url: string, environment: string | null): void {
-  if (!options.json) out.info(`strata ${direction} to ${target} on ${url}${environment ? ` (environment ${environment})` : ''}`)
+  if (!options.json) out.info(`strata ${direction} ${direction === 'up' || direction === 'down' ? 'to ' : ''}${target} on ${url}${environment ? ` (environment ${environment})` : ''}`)
+}
+
+function json(result: MigrateResult, extra: Record<string, unknown> = {}): void {
+  const { plan, report } = result
+  out.json({
+    ok: true, runId: result.runId, ...extra, direction: plan.direction, target: plan.target, from: plan.fromHeads, to: plan.toHeads,
+    results: report.results, state: report.state, held: plan.held, backupId: result.backup?.id ?? null, preflight: result.preflight, postflight: result.postflight,
+  })
 }
 
 function finish(options: GlobalOptions, result: MigrateResult): void {
   const { plan, report } = result
-  if (options.json) {
-    return out.json({ ok: true, runId: result.runId, direction: plan.direction, target: plan.target, from: plan.fromHeads, to: plan.toHeads, results: report.results, state: report.state, backupId: result.backup?.id ?? null, preflight: result.preflight, postflight: result.postflight })
+  if (options.json) return json(result)
+  const expanded = plan.steps.filter((s) => s.phase === 'expand').map((s) => s.revision)
+  const waiting = (): void => {
+    for (const r of expanded) {
+      out.info(`${r} is EXPANDED: deploy the application that uses its new shape, then run \`strata complete ${r}\` (or \`strata abort ${r}\` to undo it)`)
+    }
+    const byRevision = new Map<string, string[]>()
+    for (const h of plan.held) byRevision.set(h.waitsFor, [...(byRevision.get(h.waitsFor) ?? []), h.revision])
+    for (const [on, revisions] of byRevision) out.info(`waiting for \`strata complete ${on}\`: ${revisions.join(', ')} (built on it, not applied)`)
   }
   if (plan.steps.length === 0) {
     out.info(`nothing to do: already at ${plan.fromHeads.join(', ') || 'base'} (run ${result.runId})`)
+    waiting()
     return
   }
   const total = report.results.reduce((sum, r) => sum + (r.durationMs ?? 0), 0)
   const verb = plan.direction === 'up' ? 'applied' : 'reverted'
-  const checks = [...result.preflight, ...result.postflight]
-  const warned = checks.filter((c) => c.status === 'warn').length
   out.info(`${verb} ${plan.steps.length} migration(s) in ${total} ms; now at ${plan.toHeads.join(', ') || 'base'} (run ${result.runId})`)
-  out.info(`checks: ${result.preflight.length} preflight and ${result.postflight.length} postflight passed${warned ? ` (${warned} with warnings)` : ''}${result.backup ? `; pre-run backup ${result.backup.id}` : ''}`)
+  out.info(checkLine(result))
+  waiting()
+}
+
+function checkLine(result: MigrateResult): string {
+  const warned = [...result.preflight, ...result.postflight].filter((c) => c.status === 'warn').length
+  return `checks: ${result.preflight.length} preflight and ${result.postflight.length} postflight passed${warned ? ` (${warned} with warnings)` : ''}${result.backup ? `; pre-run backup ${result.backup.id}` : ''}`
+}
+
+function finishPhase(options: GlobalOptions, command: 'complete' | 'abort', result: MigrateResult): void {
+  const { plan, report } = result
+  if (options.json) return json(result, { command })
+  if (plan.steps.length === 0) return out.info(`nothing to do: ${plan.target} is already complete (run ${result.runId})`)
+  const ms = report.results[0]?.durationMs ?? 0
+  out.info(command === 'complete'
+    ? `completed ${plan.target}: its contract ran in ${ms} ms; it is applied (run ${result.runId})`
+    : `aborted ${plan.target}: its expand was undone in ${ms} ms; now at ${plan.toHeads.join(', ') || 'base'} (run ${result.runId})`)
+  out.info(checkLine(result))
 }

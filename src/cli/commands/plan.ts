@@ -22,12 +22,19 @@ export function registerPlan(program: Command): void {
       }
       const plan = await strata.plan(resolved, { direction })
       if (options.json) return out.json(plan)
-      if (plan.steps.length === 0) return out.text(`nothing to do: the database is already at ${plan.from.join(', ') || 'base'}`)
+      const held = (): void => {
+        for (const h of plan.held) out.text(`  waits: ${h.revision} is built on ${h.waitsFor}, which stays expanded until \`strata complete ${h.waitsFor}\``)
+      }
+      if (plan.steps.length === 0) {
+        out.text(`nothing to do: the database is already at ${plan.from.join(', ') || 'base'}`)
+        return held()
+      }
       out.text(`${direction} from ${plan.from.join(', ') || 'base'} to ${plan.to.join(', ') || 'base'}: ${plan.steps.length} migration(s)`)
       for (const step of plan.steps) {
-        out.text(`  ${step.direction} ${step.revision} (${step.file})${step.transactional ? '' : ' [non-transactional]'}: ${step.description}`)
+        out.text(`  ${step.phase ?? step.direction} ${step.revision} (${step.file})${step.transactional ? '' : ' [non-transactional]'}: ${step.description}`)
         if (step.ops === null) out.text('      (reads the database; ops known only when it runs)')
         else for (const op of step.ops) out.text(`      - ${op}`)
       }
+      held()
     })
 }

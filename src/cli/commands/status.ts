@@ -20,6 +20,9 @@ export function registerStatus(program: Command): void {
       for (const a of status.applied) out.text(`  ${a.revision}  ${a.appliedAt}${a.state === 'applied' ? '' : `  [${a.state.toUpperCase()}]`}`)
       out.text(`pending (${status.pending.length}):${status.pending.length ? '' : ' none, up to date'}`)
       for (const p of status.pending) out.text(`  ${p}`)
+      for (const a of status.applied.filter((r) => r.state === 'expanded')) {
+        out.text(`EXPANDED: ${a.revision} serves the old and the new application; once the new one is deployed run \`strata complete ${a.revision}\` (or \`strata abort ${a.revision}\` to undo it). Migrations built on it wait.`)
+      }
       if (status.modified.length) out.text(`MODIFIED since applied: ${status.modified.join(', ')}  (restore the files or run \`strata repair\`)`)
       if (status.missing.length) out.text(`MISSING files of applied revisions: ${status.missing.join(', ')}  (restore them or run \`strata repair\`)`)
       if (status.drift) {
