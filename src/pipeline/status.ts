@@ -44,7 +44,9 @@ export async function compare(project: Project, conn: Connection): Promise<Compa
   for (const row of applied) {
     const def = project.migrations.get(row.revision)
     if (!def) missing.push(row.revision)
-    else if (!sameChecksum(row, def)) modified.push(row.revision)
+    // A resumable revision is not applied yet: the fix of what stopped it may be in its file,
+    // and the run that finishes it stores the file's checksum.
+    else if (!resumable.includes(row.revision) && !sameChecksum(row, def)) modified.push(row.revision)
   }
   return {
     applied,

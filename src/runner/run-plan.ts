@@ -165,7 +165,11 @@ async function applyStep(step: PlanStep, options: RunnerOptions, elapsed: () => 
   const { conn, dialect, history, runId, by } = options
   const base = { dialect, events: options.events, runId }
   const transition = transitionOf(step)
+  // What an interrupted run of this migration committed (non-transactional ups only).
+  let progress = new Map<number, Checkpoint>()
   const finish = async (tx: Connection, markedDirty: boolean): Promise<void> => {
+    // A resumed migration may have been fixed in its file: it finishes as that file.
+    if (progress.size > 0) await history.updateChecksum(tx, migration.revision, migration.file.checksum, migration.file.checksumVersion, migration.file.relativePath)
     if (transition.to === null) await history.recordReverted(tx, migration.revision)
     else if (markedDirty || transition.from !== null) await history.setState(tx, migration.revision, transition.to, elapsed())
     else await history.recordApplied(tx, entry(transition.to))
@@ -194,7 +198,7 @@ async function applyStep(step: PlanStep, options: RunnerOptions, elapsed: () => 
   // its checkpoints list as done are skipped; a backfill goes on from its last batch (SPEC S7).
   // Contract and abort steps start from a row in another state and never resume.
   const resumes = direction === 'up' && transition.from === null && !options.printing
-  const progress = resumes ? await history.checkpoints(conn, migration.revision) : new Map<number, Checkpoint>()
+  progress = resumes ? await history.checkpoints(conn, migration.revision) : new Map<number, Checkpoint>()
   if (progress.size > 0) {
     const done = [...progress.values()].filter((c) => c.state === 'done').length
     options.events.emit('log', { level: 'info', message: `resuming ${migration.revision} from its checkpoints: ${done} op(s) done${[...progress.values()].some((c) => c.state === 'running') ? ', a backfill part-way' : ''}` })

@@ -13,7 +13,7 @@ export default migration({
       { name: 'id', type: 'integer', primaryKey: true, autoIncrement: true },
       { name: 'title', type: 'text', nullable: false },
       { name: 'graphic_type', type: 'varchar(32)', nullable: false, default: 'lower-third' },
-      { name: 'event', type: 'text', nullable: false },
+      { name: 'event', type: 'varchar(120)', nullable: false },
       { name: 'is_live', type: 'boolean', nullable: false, default: false },
     ])
     const rows: Array<[string, string, string, boolean]> = [

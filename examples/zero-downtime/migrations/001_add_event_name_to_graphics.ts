@@ -21,12 +21,13 @@ export default migration({
   description: 'Move graphics.event to a required, indexed event_name without downtime',
 
   async expand(op) {
-    op.addColumn('graphics', { name: 'event_name', type: 'text', nullable: true })
+    op.addColumn('graphics', { name: 'event_name', type: 'varchar(120)', nullable: true })
     for (const sql of SYNC[dialectOf(op.dialect)].create) op.execute(sql)
   },
 
   async backfill(op) {
-    op.backfill({ table: 'graphics', set: { event_name: { sql: 'event' } }, where: 'event_name IS NULL', batchSize: 1000 })
+    // Short batches with a pause between them: the application's own writes get their turn.
+    op.backfill({ table: 'graphics', set: { event_name: { sql: 'event' } }, where: 'event_name IS NULL', batchSize: 1000, throttleMs: 10 })
   },
 
   async contract(op) {
