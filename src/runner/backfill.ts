@@ -1,4 +1,5 @@
 import type { Connection, Dialect } from '../dialects/dialect.js'
+import { updateRowsStatement } from '../dialects/shared/backfill.js'
 import { isSqlExpression } from '../dialects/shared/literals.js'
 import type { StrataEmitter } from '../events/events.js'
 import type { HistoryStore } from '../history/history-store.js'
@@ -50,6 +51,10 @@ export async function runBackfill(op: BackfillOp, ctx: BackfillContext): Promise
     sql: `SELECT count(*) AS n FROM ${table} WHERE ${lastKey === null ? '1 = 1' : `${key} > ?`}${where}`,
     params: lastKey === null ? [] : [lastKey],
   }))[0]?.n ?? 0)
+  // PostgreSQL cannot infer the types of parameters in a VALUES list: the columns' types cast them.
+  const types = transform && dialect.name === 'postgres'
+    ? new Map(((await dialect.inspectTables(conn, [op.table])).get(op.table)?.columns ?? []).map((c) => [c.name, c.type]))
+    : new Map<string, string>()
   let size = op.batchSize
   let batches = 0
   let longest = 0
@@ -69,12 +74,7 @@ export async function runBackfill(op: BackfillOp, ctx: BackfillContext): Promise
       let changed = 0
       if (transform) {
         const batch = await tx.query<Record<string, unknown>>({ sql: `SELECT * FROM ${table} WHERE ${range} ORDER BY ${key}`, params: [...afterParams, boundary] })
-        for (const row of batch) {
-          const changes = await transform(row)
-          if (!changes || Object.keys(changes).length === 0) continue
-          const { sql, params } = assignments(changes, q)
-          await tx.execute({ sql: `UPDATE ${table} SET ${sql} WHERE ${key} = ?`, params: [...params, row[op.key]] })
-        }
+        await writeTransformed(tx, batch, transform, op, dialect, types)
         changed = batch.length
       } else {
         const { sql, params } = assignments(op.set!, q)
@@ -111,6 +111,47 @@ export function nextSize(size: number, ms: number, op: Pick<BackfillOp, 'batchSi
   if (ms > op.maxBatchMs) return Math.max(1, Math.floor((size * aim) / ms))
   if (ms < aim / 2) return Math.min(size * 2, op.batchSize * GROWTH_LIMIT)
   return size
+}
+
+/** Parameters one multi-row UPDATE may bind (PostgreSQL and MySQL allow 65,535; SQLite 32,766). */
+const MAX_PARAMS = 30_000
+const MAX_ROWS_PER_STATEMENT = 1_000
+
+/**
+ * Writes a batch's transformed rows: rows changing the same columns go out together, a few
+ * hundred per UPDATE joined on the key, so a batch costs a handful of round trips instead of one
+ * per row. A value given as an SQL expression (`{ sql }`) is written by an UPDATE of its own row.
+ */
+async function writeTransformed(
+  tx: Connection,
+  batch: readonly Record<string, unknown>[],
+  transform: NonNullable<ReturnType<typeof backfillTransform>>,
+  op: BackfillOp,
+  dialect: Dialect,
+  types: ReadonlyMap<string, string>,
+): Promise<void> {
+  const q = dialect.quoteIdentifier
+  const groups = new Map<string, { columns: string[]; rows: Array<{ key: unknown; values: unknown[] }> }>()
+  for (const row of batch) {
+    const changes = await transform(row)
+    if (!changes || Object.keys(changes).length === 0) continue
+    const columns = Object.keys(changes)
+    if (columns.some((c) => isSqlExpression(changes[c]))) {
+      const { sql, params } = assignments(changes, q)
+      await tx.execute({ sql: `UPDATE ${q(op.table)} SET ${sql} WHERE ${q(op.key)} = ?`, params: [...params, row[op.key]] })
+      continue
+    }
+    const signature = columns.join('\u0000')
+    const group = groups.get(signature) ?? { columns, rows: [] }
+    group.rows.push({ key: row[op.key], values: columns.map((c) => changes[c]) })
+    groups.set(signature, group)
+  }
+  for (const { columns, rows } of groups.values()) {
+    const chunk = Math.max(1, Math.min(MAX_ROWS_PER_STATEMENT, Math.floor(MAX_PARAMS / (columns.length + 1))))
+    for (let start = 0; start < rows.length; start += chunk) {
+      await tx.execute(updateRowsStatement(dialect.name, q, op.table, op.key, { columns, rows: rows.slice(start, start + chunk) }, types))
+    }
+  }
 }
 
 function assignments(set: Readonly<Record<string, Value>>, q: (name: string) => string): { sql: string; params: unknown[] } {

@@ -49,7 +49,8 @@ for (const dialect of DIALECTS) {
 
     if (dialect.name !== 'mysql') {
       it('killed with -9 mid-backfill, the next up resumes from the checkpoint and transforms every row exactly once', async () => {
-        const rows = 60_000
+        // SPEC S7 at full size on SQLite; the servers repeat it on fewer rows to keep the suite short.
+        const rows = dialect.name === 'sqlite' ? 2_000_000 : 60_000
         project.write('001_graphics.sql', TABLE)
         const generate = dialect.name === 'postgres'
           ? `INSERT INTO graphics (id, title) SELECT i, 'graphic ' || i FROM generate_series(1, ${rows}) AS i`
@@ -68,13 +69,13 @@ for (const dialect of DIALECTS) {
 `)
         const victim = strataAsync(['up', '--progress', 'json', ...db.args], project.dir)
         const progressed = (): number => Math.max(0, ...victim.stderrText().split('\n').filter((l) => l.includes('backfill:progress')).map((l) => (JSON.parse(l) as { rows: number }).rows))
-        const deadline = Date.now() + 30_000
-        while (progressed() < 10_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+        const deadline = Date.now() + 60_000
+        while (progressed() < rows / 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
         victim.kill('SIGKILL')
         await victim.done
         const count = async (sql: string): Promise<number> => Number((await db.rows<{ n: unknown }>(sql))[0]!.n)
         const done = await count('SELECT count(*) AS n FROM graphics WHERE hits = 1')
-        expect(done).toBeGreaterThanOrEqual(10_000)
+        expect(done).toBeGreaterThanOrEqual(rows / 6)
         expect(done).toBeLessThan(rows)
         expect(await count('SELECT count(*) AS n FROM graphics WHERE hits > 1')).toBe(0)
         const status = JSON.parse(strata(['status', '--json', ...db.args], project.dir).stdout) as { applied: Array<{ revision: string; state: string }> }
