@@ -20,6 +20,15 @@ export function useNdjsonStderr(on: boolean): void {
   ndjsonStderr = on
 }
 
+let liveOpen = false
+
+/** Ends a line drawn by `out.live` so that what follows starts on a line of its own. */
+function endLive(): void {
+  if (!liveOpen) return
+  process.stderr.write('\n')
+  liveOpen = false
+}
+
 /** Human text and progress go to stderr; stdout carries only results (and exactly one JSON document with --json). */
 export const out = {
   json(value: unknown): void {
@@ -29,8 +38,17 @@ export const out = {
     process.stdout.write(`${redact(line)}\n`)
   },
   info(line: string, level: 'info' | 'warn' | 'error' = 'info'): void {
-    if (ndjsonStderr) out.event({ type: 'log', level, message: redact(line) })
-    else process.stderr.write(`${redact(line)}\n`)
+    if (ndjsonStderr) return out.event({ type: 'log', level, message: redact(line) })
+    endLive()
+    process.stderr.write(`${redact(line)}\n`)
+  },
+  /**
+   * A line redrawn in place (a progress bar): each call replaces the previous one; the next
+   * `info` (or `live(…, true)`) moves past it, so messages never land inside the bar.
+   */
+  live(line: string, final = false): void {
+    process.stderr.write(`\r\u001b[2K${redact(line)}${final ? '\n' : ''}`)
+    liveOpen = !final
   },
   /** One NDJSON event on stderr. */
   event(payload: Record<string, unknown>): void {

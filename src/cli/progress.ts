@@ -2,12 +2,13 @@ import type { Strata } from '../api/strata.js'
 import { describeHolder } from '../lock/acquire-lock.js'
 import { out } from './output.js'
 import { mib } from '../util/text.js'
-import type { Direction } from '../events/events.js'
+import type { Direction, StrataEvents } from '../events/events.js'
 import type { Phase } from '../plan/phases.js'
 
 /**
- * Renders run events on stderr: one line per migration (start and result), or NDJSON with
- * `--progress json`. A terminal gets the same lines; richer bars arrive with monitoring.
+ * Renders run events on stderr (SPEC S8): one line per migration (start and result); a backfill
+ * as a bar redrawn in place (`bar`, the default on a terminal) or a line a second (`plain`);
+ * NDJSON with `--progress json`.
  */
 const SYMBOL = { pass: '✓', warn: '!', fail: '✗' } as const
 
@@ -34,13 +35,21 @@ export function attachProgress(strata: Strata, mode: 'bar' | 'plain' | 'json'): 
     if (status !== 'pass') out.info(`  ${phase} ${SYMBOL[status]} ${name}: ${message}`)
   })
   let shownAt = 0
-  strata.on('backfill:progress', ({ table, rows, total, rowsPerSecond, etaMs, batchMs }) => {
-    // One line a second at most (and the last one): a terminal log, not a flood.
+  strata.on('backfill:progress', (progress) => {
     const now = Date.now()
-    if (rows < total && now - shownAt < 1000) return
+    const final = progress.rows >= progress.total
+    if (mode === 'bar') {
+      // Redrawn ten times a second at most, and once more when the table is done.
+      if (!final && now - shownAt < 100) return
+      shownAt = now
+      return out.live(backfillBar(progress), final)
+    }
+    // One line a second at most (and the last one): a terminal log, not a flood.
+    if (!final && now - shownAt < 1000) return
     shownAt = now
+    const { table, rows, total, rowsPerSecond, etaMs, batchMs } = progress
     const pct = total > 0 ? ` (${Math.min(100, Math.floor((rows / total) * 100))}%)` : ''
-    out.info(`  backfill ${table}: ${rows}/${total} rows${pct}, ${rowsPerSecond} rows/s, last batch ${batchMs} ms${etaMs !== null && rows < total ? `, about ${Math.ceil(etaMs / 1000)} s left` : ''}`)
+    out.info(`  backfill ${table}: ${rows}/${total} rows${pct}, ${rowsPerSecond} rows/s, last batch ${batchMs} ms${etaMs !== null && !final ? `, about ${Math.ceil(etaMs / 1000)} s left` : ''}`)
   })
   strata.on('backup:start', ({ dir }) => out.info(`backing up to ${dir} …`))
   strata.on('backup:done', ({ id, size, durationMs, verified }) => out.info(`backup ${id} taken (${mib(size)} in ${durationMs} ms${verified ? ', verified' : ''})`))
@@ -57,4 +66,16 @@ function verbs(direction: Direction, phase: Phase | undefined): readonly [string
     case 'uncontract': return ['reverting the contract of', 'reverted the contract of']
     case undefined: return direction === 'up' ? ['applying', 'applied'] : ['reverting', 'reverted']
   }
+}
+
+const BAR_WIDTH = 24
+
+/** `  backfill graphics [██████░░░░] 52% 1,040,000/2,000,000 rows · 410,000 rows/s · 3 s left` */
+export function backfillBar(progress: StrataEvents['backfill:progress']): string {
+  const { table, rows, total, rowsPerSecond, etaMs } = progress
+  const share = total > 0 ? Math.min(1, rows / total) : 1
+  const filled = Math.round(share * BAR_WIDTH)
+  const count = (n: number): string => n.toLocaleString('en-US')
+  const left = share < 1 && etaMs !== null ? ` · ${Math.ceil(etaMs / 1000)} s left` : ''
+  return `  backfill ${table} [${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)}] ${Math.floor(share * 100)}% ${count(rows)}/${count(total)} rows · ${count(rowsPerSecond)} rows/s${left}`
 }

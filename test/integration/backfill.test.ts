@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { strata, strataAsync, useProject } from '../support/cli.js'
 import { DIALECTS, useTestDatabase, type TestDatabase } from '../support/dialects.js'
 import { nextSize } from '../../src/runner/backfill.js'
+import { backfillBar } from '../../src/cli/progress.js'
 
 const TABLE = `-- strata:up
 CREATE TABLE graphics (id integer PRIMARY KEY, title varchar(40) NOT NULL, event_name varchar(40), hits integer NOT NULL DEFAULT 0);
@@ -107,6 +108,32 @@ for (const dialect of DIALECTS) {
     })
   })
 }
+
+describe('backfill progress on a terminal', () => {
+  const project = useProject()
+
+  it('--progress bar redraws one bar in place (rows, share, rate) and ends it before the next message', () => {
+    project.write('001_graphics.sql', TABLE)
+    project.write('002_rows.sql', seed(3000))
+    project.write('003_backfill.ts', `export default {
+  transactional: false,
+  up(op) { op.backfill({ table: 'graphics', set: { event_name: 'launch' }, batchSize: 100, maxBatchMs: 1000, throttleMs: 25 }) },
+  down() {},
+}
+`)
+    const run = strata(['up', '--progress', 'bar', '--url', 'sqlite:app.db', '--migrations', 'migrations'], project.dir)
+    expect(run.code).toBe(0)
+    const draws = run.stderr.split('\r\u001b[2K').slice(1)
+    expect(draws.length).toBeGreaterThan(2)
+    expect(draws[0]).toMatch(/^ {2}backfill graphics \[[█░]{24}\] \d+% [\d,]+\/3,000 rows · [\d,]+ rows\/s/)
+    const last = draws.at(-1)!
+    expect(last).toMatch(/^ {2}backfill graphics \[█{24}\] 100% 3,000\/3,000 rows · [\d,]+ rows\/s\n/)
+    // The message after the bar starts on a line of its own.
+    expect(last.split('\n')[1]).toMatch(/^backfill of graphics: 3000 row\(s\)/)
+    expect(backfillBar({ runId: 'r', revision: 'x', table: 't', rows: 500, total: 2000, batches: 5, batchMs: 3, rowsPerSecond: 12345, etaMs: 1200 }))
+      .toBe('  backfill t [██████░░░░░░░░░░░░░░░░░░] 25% 500/2,000 rows · 12,345 rows/s · 2 s left')
+  })
+})
 
 describe('backfill batch sizing', () => {
   it('shrinks a batch that held the lock too long in proportion, and grows fast ones up to a limit', () => {
