@@ -179,7 +179,11 @@ class Pipeline {
     settleState(report, recovery)
     const message = `${isStrataError(error) ? error.message : String(error)}\n${describeRecovery(recovery, this.backup)}`
     const failure = isStrataError(error)
-      ? new StrataError(recovery.verified && error.code === 'E_DIRTY' ? 'E_MIGRATION_FAILED' : error.code, message, { ...error.details, recovery, report, exitCode: refused ? 3 : 1 }, { cause: error.cause ?? error })
+      ? new StrataError(recovery.verified && error.code === 'E_DIRTY' ? 'E_MIGRATION_FAILED' : error.code, message, {
+        ...error.details, recovery, report, exitCode: refused ? 3 : 1,
+        // Statements left to undo by hand are undone already once the pre-run state is verified.
+        ...(recovery.verified && error.details['committed'] !== undefined ? { hint: 'the database is back in its pre-run state: fix what failed and run again' } : {}),
+      }, { cause: error.cause ?? error })
       : error
     await this.#close(status, failure, report, started)
     return failure

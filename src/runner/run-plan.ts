@@ -132,8 +132,14 @@ async function runStep(step: PlanStep, index: number, options: RunnerOptions, re
   events.emit('migration:done', { runId, revision: step.revision, direction: step.direction, ...phase, index, total, durationMs: result.durationMs, statements: result.statements })
 }
 
+/**
+ * Whether a migration runs in one transaction. Without transactional DDL (MySQL) only a data
+ * migration does (SPEC S7: its transform is row changes, which InnoDB rolls back); a statement
+ * there that commits implicitly is caught by the pipeline, which compares the database with its
+ * pre-run state and restores the backup a data migration always has.
+ */
 function isTransactional(migration: MigrationDef, dialect: Dialect): boolean {
-  return migration.transactional && dialect.capabilities.transactionalDdl
+  return migration.transactional && (dialect.capabilities.transactionalDdl || migration.data === true)
 }
 
 /**
@@ -269,10 +275,14 @@ async function applyStep(step: PlanStep, options: RunnerOptions, elapsed: () => 
       throw undo ? undoneError(migration, error, undo) : error
     }
     const list = committed.map((s) => `  ${s.sql.split('\n')[0]}`).join('\n')
-    throw new StrataError('E_DIRTY', `migration ${migration.revision} is not transactional and failed after ${committed.length} committed statement(s): ${messageOf(error)}\nCommitted:\n${list}${undo ? `\n${undoSummary(undo)}` : ''}`, {
+    // A data migration's verdict keeps its code (the pipeline restores its backup); the run is dirty either way.
+    const verdict = isStrataError(error) && (error.code === 'E_VALIDATION' || error.code === 'E_PREFLIGHT') ? error.code : 'E_DIRTY'
+    const how = migration.transactional ? `ran statement by statement (${dialect.name} commits DDL implicitly)` : 'is not transactional'
+    throw new StrataError(verdict, `migration ${migration.revision} ${how} and failed after ${committed.length} committed statement(s): ${messageOf(error)}\nCommitted:\n${list}${undo ? `\n${undoSummary(undo)}` : ''}`, {
       file: migration.file.path,
       revision: migration.revision,
       committed: committed.map((s) => s.sql),
+      dirty: true,
       hint: 'inspect the database, undo or finish those statements by hand, then run `strata repair`',
     }, { cause: error })
   }
