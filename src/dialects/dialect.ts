@@ -142,6 +142,8 @@ export interface Dialect {
    * constraints, MySQL `CHECK TABLE` where cheap. `fail` means the data is damaged.
    */
   checkConsistency(conn: Connection): Promise<{ readonly status: 'pass' | 'warn' | 'fail'; readonly message: string }>
+  /** Indexes an interrupted concurrent build left unusable (PostgreSQL's `indisvalid`), by name. */
+  invalidIndexes?(conn: Connection): Promise<string[]>
   /** The migration lock of this database; `tablePrefix` names strata's tables, should the lock keep one. */
   lock(url: DatabaseUrl, tablePrefix?: string): MigrationLock
   /**

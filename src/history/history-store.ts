@@ -282,9 +282,13 @@ export class HistoryStore {
     await this.#putCheckpoint(conn, revision, opIndex, 'running', lastKey, rowsDone)
   }
 
-  /** Records that op `opIndex` of an interrupted-able migration has committed. */
-  async markOpDone(conn: Connection, revision: string, opIndex: number): Promise<void> {
-    await this.#putCheckpoint(conn, revision, opIndex, 'done', null, 0)
+  /**
+   * Records that op `opIndex` of an interrupted-able migration has committed. `described` (the
+   * op as `describeOp` names it) is kept in `last_key`, which a done op has no other use for, so
+   * a resumed run can tell whether the file still has the same op there.
+   */
+  async markOpDone(conn: Connection, revision: string, opIndex: number, described: string | null = null): Promise<void> {
+    await this.#putCheckpoint(conn, revision, opIndex, 'done', described, 0)
   }
 
   async #putCheckpoint(conn: Connection, revision: string, opIndex: number, state: string, lastKey: string | null, rowsDone: number): Promise<void> {

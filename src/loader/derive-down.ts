@@ -15,6 +15,8 @@ export interface BodySource {
 
 /** The reverse of each op a body records, newest first, with the index of the op it undoes. */
 export interface Reversal {
+  /** The ops the body records, in order (their index is the op index the runner gives them). */
+  readonly recorded: readonly Operation[]
   readonly reversed: ReadonlyArray<{ readonly index: number; readonly op: Operation }>
   /** A body replaying the reverses whose original index `keep` accepts (default: all). */
   replay(keep?: (index: number) => boolean): (op: OpBuilder) => void
@@ -50,6 +52,7 @@ export async function reverseBody(body: (op: OpBuilder) => unknown, source: Body
     reversed.push({ index, op: back })
   }
   return {
+    recorded,
     reversed,
     replay: (keep = () => true) => (target: OpBuilder) => {
       const sink = target as OpBuilder & { readonly [REPLAY]?: (op: Operation) => void }

@@ -5,6 +5,8 @@ import { StrataError } from '../errors/index.js'
 import { closest } from '../util/text.js'
 import type { MigrationOptions } from '../migration.js'
 import type { OpBuilder } from '../ops/op-builder.js'
+import type { Operation } from '../ops/operation.js'
+import { isConcurrent } from '../ops/reverse.js'
 import { parseSqlMigration, parseSqlPair } from '../sql/index.js'
 import { CHECKSUM_VERSION, checksum } from './checksum.js'
 import { deriveDown, reverseBody, type BodySource } from './derive-down.js'
@@ -237,12 +239,17 @@ async function phaseHooks(
   const source = (hook: string, hint: string): BodySource => ({ ...where, hook, hint })
   let abort: MigrationBody
   let abortPart: ((done: ReadonlySet<number>) => MigrationBody) | undefined
+  let expandOps: readonly Operation[] | undefined
+  // An index built CONCURRENTLY is dropped the same way, which no transaction may hold.
+  let abortTransactional = options.transactional ?? true
   if (options.abort) {
     abort = options.abort.bind(options)
   } else {
     const reversal = await reverseBody(expand, source('expand()', 'write `async abort(op) { … }` undoing what expand() does'))
     abort = reversal.replay()
     abortPart = (done) => reversal.replay((index) => done.has(index))
+    expandOps = reversal.recorded
+    if (reversal.reversed.some((r) => isConcurrent(r.op))) abortTransactional = false
   }
   // A contract that reads the database or drops what it cannot bring back has no reverse: the
   // completed revision is then irreversible (like a migration without down).
@@ -253,7 +260,9 @@ async function phaseHooks(
   }
   const phases: MigrationPhases = {
     transactional: options.transactional ?? true,
+    abortTransactional,
     expand: expandThenBackfill,
+    ...(expandOps ? { expandOps } : {}),
     contract,
     abort,
     ...(abortPart ? { abortPart } : {}),

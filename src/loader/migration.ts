@@ -1,4 +1,5 @@
 import type { OpBuilder } from '../ops/op-builder.js'
+import type { Operation } from '../ops/operation.js'
 
 export type RevisionId = string
 
@@ -61,7 +62,12 @@ export type MigrationBody = (op: OpBuilder) => Promise<void> | void
  * and abort run as one migration each, in a transaction when `transactional` and the engine allow.
  */
 export interface MigrationPhases {
+  /** How contract runs: in one transaction when the engine allows (the file's `transactional`). */
   readonly transactional: boolean
+  /** How abort runs: as contract, but never in a transaction when it drops an index CONCURRENTLY. */
+  readonly abortTransactional: boolean
+  /** The expand ops as recorded when the file loaded (present when abort is derived from them). */
+  readonly expandOps?: readonly Operation[]
   /** What `strata up` runs: expand, then backfill (the migration's `up` too). */
   readonly expand: MigrationBody
   /** `strata complete REV`. */

@@ -103,3 +103,9 @@ function firstLine(sql: string): string {
   const line = sql.trim().split('\n')[0] ?? ''
   return line.length > 60 ? `${line.slice(0, 57)}...` : line
 }
+
+/** Index builds and drops that must run outside a transaction (SPEC S3). */
+export function isConcurrent(op: Operation): boolean {
+  if (op.kind === 'batchAlterTable') return op.ops.some(isConcurrent)
+  return (op.kind === 'createIndex' || op.kind === 'dropIndex') && op.concurrently === true
+}

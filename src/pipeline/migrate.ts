@@ -68,7 +68,7 @@ export async function migrate(project: Project, options: MigrateOptions): Promis
     const run = new RunRecorder(project, session, command)
     const comparison = await compare(project, session.conn)
     run.from = project.graph.currentHeads(comparison.appliedSet)
-    const refusal = refusalFor(comparison)
+    const refusal = refusalFor(comparison, command, project)
     if (refusal) throw await run.refuse(refusal)
     const plan = options.command
       ? await phasePlan(project, session.conn, comparison, options.command, options.target)
@@ -209,7 +209,9 @@ class Pipeline {
       checks: failing,
       recovery,
       report,
-      hint: recovery.method === 'none' ? 'on_failure is stop: the migrations stay applied; fix the problem or run `strata down`' : 'fix what the failing check names, then run again',
+      hint: recovery.method !== 'none' ? 'fix what the failing check names, then run again'
+        : policy === 'stop' ? 'on_failure is stop: the migrations stay applied; fix the problem or run `strata down`'
+        : 'the way back failed (see above): restore a backup or undo the change by hand, then run `strata repair`',
     })
     await this.#close(status, error, report, started)
     return error
@@ -341,13 +343,28 @@ async function confirmation(project: Project, plan: Plan, options: MigrateOption
   })
 }
 
-/** Modified or missing files refuse with E_CHECKSUM; a dirty revision with E_DIRTY (SPEC S2, S4). */
-export function refusalFor(comparison: Comparison): StrataError | null {
-  const dirty = comparison.dirty.filter((r) => !comparison.resumable.includes(r))
-  if (dirty.length > 0) {
-    return new StrataError('E_DIRTY', `revision ${dirty.join(', ')} is dirty: a non-transactional migration was interrupted`, {
-      revisions: dirty,
-      hint: 'inspect the database, then run `strata repair --mark applied` or `--mark reverted`',
+/**
+ * Modified or missing files refuse with E_CHECKSUM; a dirty revision with E_DIRTY (SPEC S2, S4).
+ * A revision that stopped part-way and can resume does not stop `up` (which resumes it) or
+ * `abort` / `complete` (which judge it themselves), but does stop `down`: reverting what lies
+ * under a half-applied migration would leave its changes stranded.
+ */
+export function refusalFor(comparison: Comparison, command: Direction | PhaseCommand = 'up', project?: Project): StrataError | null {
+  const stuck = comparison.dirty.filter((r) => !comparison.resumable.includes(r))
+  const phased = (r: string): boolean => project?.migrations.get(r)?.phases !== undefined
+  if (stuck.length > 0) {
+    const expanded = stuck.some(phased) ? ' (`--mark expanded` for an expand/contract revision whose expand and backfill finished)' : ''
+    return new StrataError('E_DIRTY', `revision ${stuck.join(', ')} is dirty: a non-transactional migration was interrupted`, {
+      revisions: stuck,
+      hint: `inspect the database, then run \`strata repair --mark applied\` or \`--mark reverted\`${expanded}`,
+    })
+  }
+  if (command === 'down' && comparison.resumable.length > 0) {
+    const [first] = comparison.resumable
+    const abort = comparison.resumable.some(phased) ? `, or \`strata abort ${first}\` to undo what it committed` : ''
+    return new StrataError('E_DIRTY', `revision ${comparison.resumable.join(', ')} stopped part-way; \`down\` would revert what it was built on`, {
+      revisions: comparison.resumable,
+      hint: `run \`strata up\` to finish it first (it resumes from its checkpoints)${abort}`,
     })
   }
   const parts: string[] = []
@@ -360,4 +377,3 @@ export function refusalFor(comparison: Comparison): StrataError | null {
     hint: 'restore the original files, or run `strata repair` to accept the change (recorded)',
   })
 }
-

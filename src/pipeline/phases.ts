@@ -2,6 +2,7 @@ import type { Connection } from '../dialects/dialect.js'
 import { StrataError } from '../errors/index.js'
 import { phaseStep } from '../plan/phases.js'
 import type { Plan } from '../plan/plan.js'
+import { landingOf } from '../runner/landed.js'
 import type { Project } from './session.js'
 import type { Comparison } from './status.js'
 
@@ -63,7 +64,7 @@ export async function phasePlan(project: Project, conn: Connection, comparison: 
       hint: `revert it with \`strata down\` to the revision before it${migration.down ? '' : ' (its contract cannot be reversed: restore the backup taken before `strata complete`)'}`,
     })
   }
-  const later = [...graph.descendants(revision)].filter((r) => comparison.appliedSet.has(r))
+  const later = [...comparison.appliedSet].filter((r) => r !== revision && graph.ancestors(r, { includeDependsOn: true }).has(revision))
   if (later.length > 0) {
     throw new StrataError('E_USAGE', `${revision} cannot be aborted while ${later.join(', ')}, which build${later.length === 1 ? 's' : ''} on it, ${later.length === 1 ? 'is' : 'are'} applied`, {
       revision,
@@ -79,6 +80,12 @@ export async function phasePlan(project: Project, conn: Connection, comparison: 
     }
     const checkpoints = await project.history.checkpoints(conn, revision)
     const done = new Set([...checkpoints].filter(([, c]) => c.state === 'done').map(([index]) => index))
+    // The op the run was executing when it stopped may have taken effect (or left an invalid
+    // index) without being recorded: the abort undoes it too.
+    let interrupted = 0
+    while (done.has(interrupted)) interrupted++
+    const op = migration.phases.expandOps?.[interrupted]
+    if (op && (await landingOf(op, conn, project.dialect, project.config.tablePrefix)) !== 'absent') done.add(interrupted)
     return plan([phaseStep(migration, 'abort', done)])
   }
   return plan([phaseStep(migration, 'abort')])

@@ -24,7 +24,7 @@ export function phaseStep(migration: MigrationDef, phase: Phase, done?: Readonly
     case 'abort':
       return {
         revision, direction: 'down', phase,
-        migration: { ...migration, ...runs, down: done && phases.abortPart ? phases.abortPart(done) : phases.abort },
+        migration: { ...migration, transactional: phases.abortTransactional, down: done && phases.abortPart ? phases.abortPart(done) : phases.abort },
         ...(done ? { fromState: 'dirty' as const } : {}),
       }
     case 'uncontract': {

@@ -4,7 +4,7 @@ import type { StrataEmitter } from '../events/events.js'
 import type { MigrationDef } from '../loader/migration.js'
 import { createOpBuilder } from '../ops/op-builder.js'
 import type { OpOf, Operation } from '../ops/operation.js'
-import { describeOp } from '../ops/reverse.js'
+import { describeOp, isConcurrent } from '../ops/reverse.js'
 import type { Direction } from '../events/events.js'
 
 export interface ExecutedStatement {
@@ -37,9 +37,9 @@ export interface ExecuteOptions {
    */
   readonly backfill?: (op: OpOf<'backfill'>, opIndex: number, conn: Connection) => Promise<void>
   /** Ops an interrupted run already committed: recorded again, not run (SPEC S7 resume). */
-  readonly skipOp?: (opIndex: number) => boolean
+  readonly skipOp?: (opIndex: number, op: Operation, conn: Connection) => boolean | Promise<boolean>
   /** Called when an op has committed, on the connection (transaction) it ran on. */
-  readonly opDone?: (opIndex: number, conn: Connection) => Promise<void>
+  readonly opDone?: (opIndex: number, conn: Connection, op: Operation) => Promise<void>
 }
 
 /**
@@ -70,11 +70,11 @@ export async function executeMigration(
         opIndex,
         ...(text ? { line: text.line } : {}),
       }
-      if (options.skipOp?.(opIndex)) continue
+      if (await options.skipOp?.(opIndex, op, options.conn)) continue
       const run = async (conn: Connection): Promise<void> => {
         if (op.kind === 'backfill' && options.backfill) {
           await options.backfill(op, opIndex, conn)
-          await options.opDone?.(opIndex, conn)
+          await options.opDone?.(opIndex, conn, op)
           options.afterOp?.(op)
           return
         }
@@ -91,7 +91,7 @@ export async function executeMigration(
           statements.push(done)
           options.onStatement?.(done)
         }
-        await options.opDone?.(opIndex, conn)
+        await options.opDone?.(opIndex, conn, op)
         options.afterOp?.(op)
       }
       await (options.perOp ? options.perOp(run, op) : run(options.conn))
@@ -180,11 +180,7 @@ function statementError(migration: MigrationDef, direction: Direction, source: S
   }, { cause: error })
 }
 
-/** Index builds that must run outside a transaction (SPEC S3). */
-export function isConcurrent(op: Operation): boolean {
-  if (op.kind === 'batchAlterTable') return op.ops.some(isConcurrent)
-  return (op.kind === 'createIndex' || op.kind === 'dropIndex') && op.concurrently === true
-}
+export { isConcurrent }
 
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error)

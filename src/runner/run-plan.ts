@@ -8,6 +8,8 @@ import { counterpart, type Phase } from '../plan/phases.js'
 import { executeMigration, isConcurrent, messageOf, type ExecutedStatement } from './execute-migration.js'
 import type { OpOf, Operation } from '../ops/operation.js'
 import { runBackfill } from './backfill.js'
+import { landingOf } from './landed.js'
+import { describeOp } from '../ops/reverse.js'
 import { StatementJournal, undoSummary, undoneError } from './statement-journal.js'
 
 export type MigrationStatus = 'applied' | 'reverted' | 'failed' | 'not-run' | 'rolled-back'
@@ -15,6 +17,8 @@ export type MigrationStatus = 'applied' | 'reverted' | 'failed' | 'not-run' | 'r
 export interface MigrationResult {
   readonly revision: string
   readonly direction: Direction
+  /** The expand/contract phase the step ran (`expand`, `contract`, `abort`), when it was one. */
+  readonly phase?: Phase
   status: MigrationStatus
   durationMs: number | null
   statements: number
@@ -65,7 +69,7 @@ export async function runPlan(plan: Plan, options: RunnerOptions): Promise<RunRe
   const report: RunReport = {
     runId: options.runId,
     direction: plan.direction,
-    results: plan.steps.map((s) => ({ revision: s.revision, direction: s.direction, status: 'not-run', durationMs: null, statements: 0 })),
+    results: plan.steps.map((s) => ({ revision: s.revision, direction: s.direction, ...(s.phase ? { phase: s.phase } : {}), status: 'not-run', durationMs: null, statements: 0 })),
     failure: null,
     rollback: null,
     state: 'complete',
@@ -229,8 +233,8 @@ async function applyStep(step: PlanStep, options: RunnerOptions, elapsed: () => 
         ? { perOp: <T>(fn: (c: Connection) => Promise<T>, op: Operation) => ((isConcurrent(op) && dialect.capabilities.concurrentIndex) || op.kind === 'backfill' ? fn(conn) : conn.transaction(fn)) }
         : {}),
       ...(!resumes ? {} : {
-        skipOp: (opIndex: number) => progress.get(opIndex)?.state === 'done',
-        opDone: (opIndex: number, c: Connection) => history.markOpDone(c, migration.revision, opIndex),
+        skipOp: (opIndex: number, op: Operation, c: Connection) => resumeSkips(migration, progress, opIndex, op, c, options),
+        opDone: (opIndex: number, c: Connection, op: Operation) => history.markOpDone(c, migration.revision, opIndex, describeOp(op)),
       }),
       ...(options.printing ? {} : {
         backfill: async (op: OpOf<'backfill'>, opIndex: number, c: Connection) => {
@@ -286,6 +290,43 @@ async function applyStep(step: PlanStep, options: RunnerOptions, elapsed: () => 
       hint: 'inspect the database, undo or finish those statements by hand, then run `strata repair`',
     }, { cause: error })
   }
+}
+
+/**
+ * Whether a resumed migration skips op `opIndex` (SPEC S7). Ops its checkpoints list as done are
+ * skipped, provided the file still has the same op there (an edit may fix what stopped the run,
+ * not rewrite what already committed). The op the run was executing when it died is skipped too
+ * when its effect is in place after all; an index PostgreSQL left invalid is dropped and built again.
+ */
+async function resumeSkips(migration: MigrationDef, progress: ReadonlyMap<number, Checkpoint>, opIndex: number, op: Operation, conn: Connection, options: RunnerOptions): Promise<boolean> {
+  const { revision } = migration
+  const checkpoint = progress.get(opIndex)
+  const now = describeOp(op)
+  if (checkpoint?.state === 'done') {
+    if (checkpoint.lastKey !== null && checkpoint.lastKey !== now) {
+      throw new StrataError('E_DIRTY', `cannot resume ${revision}: its op ${opIndex + 1} was \`${checkpoint.lastKey}\` when it committed, and the file now has \`${now}\` there`, {
+        revision,
+        hint: 'put back the ops that had committed (edit only those after them), or undo the run with `strata abort` (expand/contract) or a backup',
+      })
+    }
+    return true
+  }
+  let interrupted = 0
+  while (progress.get(interrupted)?.state === 'done') interrupted++
+  if (progress.size === 0 || opIndex !== interrupted) return false
+  const { dialect, history, events } = options
+  const landing = await landingOf(op, conn, dialect, options.tablePrefix ?? '')
+  if (landing === 'landed') {
+    events.emit('log', { level: 'info', message: `op ${opIndex + 1} of ${revision} (${now}) had taken effect before the run stopped: recorded as done` })
+    await history.markOpDone(conn, revision, opIndex, now)
+    return true
+  }
+  if (landing === 'invalid' && op.kind === 'createIndex') {
+    events.emit('log', { level: 'info', message: `op ${opIndex + 1} of ${revision} left index ${op.name} invalid when the run stopped: dropping it to build it again` })
+    const drop: OpOf<'dropIndex'> = { kind: 'dropIndex', name: op.name, table: op.table, concurrently: true, ifExists: true }
+    for (const stmt of dialect.compiler.dropIndex(drop, { table: () => undefined })) await conn.execute(stmt)
+  }
+  return false
 }
 
 /** Reverts the steps this run committed, newest first (`on_failure: rollback`). */

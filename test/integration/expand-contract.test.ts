@@ -77,10 +77,10 @@ for (const dialect of DIALECTS) {
       expect(again.stderr).toContain('waiting for `strata complete 002_headline`: 003_notes')
       expect(await db.tables()).not.toContain('graphic_notes')
 
-      const complete = strata(['complete', '002', ...db.args], project.dir)
+      const complete = strata(['complete', '002', '--json', ...db.args], project.dir)
       expect(complete.stderr).not.toContain('error[')
       expect(complete.code).toBe(0)
-      expect(complete.stderr).toContain('completed 002_headline')
+      expect(JSON.parse(complete.stdout)).toMatchObject({ ok: true, command: 'complete', target: '002_headline', results: [{ revision: '002_headline', phase: 'contract', status: 'applied' }] })
       expect(states()).toEqual(['001_graphics:applied', '002_headline:applied'])
       expect(await db.columns('graphics')).toEqual(['id', 'headline'])
       expect(await db.rows('SELECT id, headline FROM graphics ORDER BY id')).toEqual([
@@ -160,10 +160,16 @@ for (const dialect of DIALECTS) {
       expect(up.stderr).toContain('strata abort 002_ab')
       expect(states()).toEqual(['001_graphics:applied', '002_ab:dirty'])
       expect(await db.columns('graphics')).toEqual(['id', 'title', 'a', 'b'])
-      // complete is refused while the expand is unfinished.
+      // complete is refused while the expand is unfinished, and so is a down under it.
       const early = strata(['complete', '002_ab', ...db.args], project.dir)
       expect(early.code).toBe(2)
       expect(early.stderr).toContain('stopped part-way')
+      const down = strata(['down', 'base', ...db.args], project.dir)
+      expect(down.code).toBe(3)
+      expect(down.stderr).toContain('E_DIRTY')
+      expect(down.stderr).toContain('strata abort 002_ab')
+      expect(await db.tables()).toContain('graphics')
+      expect(strata(['status', ...db.args], project.dir).stdout).toContain('DIRTY: 002_ab stopped part-way')
 
       const abort = strata(['abort', '002_ab', ...db.args], project.dir)
       expect(abort.stderr).not.toContain('error[')
@@ -173,8 +179,14 @@ for (const dialect of DIALECTS) {
       expect(await db.rows('SELECT count(*) AS n FROM strata_checkpoints')).toEqual([{ n: expect.anything() }])
       expect(Number((await db.rows<{ n: unknown }>('SELECT count(*) AS n FROM strata_checkpoints'))[0]!.n)).toBe(0)
 
-      // Fail again, then fix the file: the next up resumes after the two committed columns.
+      // Fail again. An edit of the ops that committed is refused; fixing the failed one resumes
+      // after the two committed columns.
       expect(strata(['up', ...db.args], project.dir).code).toBe(1)
+      project.write('002_ab.ts', broken('a').replace("name: 'b'", "name: 'c'"))
+      const rewritten = strata(['up', ...db.args], project.dir)
+      expect(rewritten.code).toBe(1)
+      expect(rewritten.stderr).toContain('its op 2 was `add column graphics.b` when it committed, and the file now has `add column graphics.c` there')
+      expect(await db.columns('graphics')).toEqual(['id', 'title', 'a', 'b'])
       project.write('002_ab.ts', broken('a'))
       const resumed = strata(['up', ...db.args], project.dir)
       expect(resumed.stderr).not.toContain('error[')
@@ -184,6 +196,72 @@ for (const dialect of DIALECTS) {
       expect(await db.columns('graphics')).toEqual(['id', 'title', 'a', 'b'])
       expect(await db.indexes('graphics')).toEqual(['idx_graphics_ab'])
     })
+
+    it('an op the server finished although the run stopped is recorded done on resume, and undone by abort', async () => {
+      project.write('001_graphics.sql', TABLE)
+      const expand = (column: string): string => `export default {
+  expand(op) {
+    op.addColumn('graphics', { name: 'a', type: 'integer', nullable: true })
+    op.createIndex('idx_graphics_a', 'graphics', ['${column}'])
+  },
+  contract(op) {},
+}
+`
+      project.write('002_a.ts', expand('nope'))
+      expect(strata(['up', ...db.args], project.dir).code).toBe(1)
+      // As if the index build had gone on without the client (MySQL finishes such DDL).
+      await db.exec('CREATE INDEX idx_graphics_a ON graphics (a)')
+      const abort = strata(['abort', '002_a', ...db.args], project.dir)
+      expect(abort.stderr).not.toContain('error[')
+      expect(abort.code).toBe(0)
+      expect(await db.indexes('graphics')).toEqual([])
+      expect(await db.columns('graphics')).toEqual(['id', 'title'])
+
+      expect(strata(['up', ...db.args], project.dir).code).toBe(1)
+      await db.exec('CREATE INDEX idx_graphics_a ON graphics (a)')
+      project.write('002_a.ts', expand('a'))
+      const resumed = strata(['up', ...db.args], project.dir)
+      expect(resumed.stderr).not.toContain('error[')
+      expect(resumed.code).toBe(0)
+      expect(resumed.stderr).toContain('op 2 of 002_a (create index idx_graphics_a on graphics) had taken effect before the run stopped')
+      expect(states()).toEqual(['001_graphics:applied', '002_a:expanded'])
+      expect(await db.indexes('graphics')).toEqual(['idx_graphics_a'])
+    })
+
+    if (dialect.name === 'postgres') {
+      it('an index CREATE INDEX CONCURRENTLY left invalid is rebuilt on resume, or dropped by abort (outside a transaction)', async () => {
+        project.write('001_graphics.sql', TABLE)
+        expect(strata(['up', ...db.args], project.dir).code).toBe(0)
+        await db.exec("INSERT INTO graphics (id, title) VALUES (4, 'Match score')")
+        project.write('002_unique.ts', `export default {
+  expand(op) {
+    op.addColumn('graphics', { name: 'a', type: 'integer', nullable: true })
+    op.createIndex('idx_graphics_title', 'graphics', ['title'], { unique: true, concurrently: true })
+  },
+  contract(op) {},
+}
+`)
+        // A duplicate title fails the build, which leaves the index behind, invalid.
+        const up = strata(['up', ...db.args], project.dir)
+        expect(up.code).toBe(1)
+        expect(await db.indexes('graphics')).toEqual(['idx_graphics_title'])
+        const abort = strata(['abort', '002_unique', ...db.args], project.dir)
+        expect(abort.stderr).not.toContain('error[')
+        expect(abort.code).toBe(0)
+        expect(await db.indexes('graphics')).toEqual([])
+        expect(await db.columns('graphics')).toEqual(['id', 'title'])
+
+        expect(strata(['up', ...db.args], project.dir).code).toBe(1)
+        await db.exec('DELETE FROM graphics WHERE id = 4')
+        const resumed = strata(['up', ...db.args], project.dir)
+        expect(resumed.stderr).not.toContain('error[')
+        expect(resumed.code).toBe(0)
+        expect(resumed.stderr).toContain('left index idx_graphics_title invalid when the run stopped: dropping it to build it again')
+        const valid = await db.rows<{ v: boolean }>("SELECT i.indisvalid AS v FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'idx_graphics_title'")
+        expect(valid).toEqual([{ v: true }])
+        expect(states()).toEqual(['001_graphics:applied', '002_unique:expanded'])
+      })
+    }
 
     it('complete and abort refuse revisions in the wrong state, naming it, with exit 2 and nothing changed', async () => {
       project.write('001_graphics.sql', TABLE)
@@ -199,6 +277,9 @@ for (const dialect of DIALECTS) {
       expect(plain.stderr).toContain('is not an expand/contract migration')
       const unknown = strata(['abort', 'nope', ...db.args], project.dir)
       expect(unknown.code).toBe(2)
+      const relative = strata(['complete', '-1', ...db.args], project.dir)
+      expect(relative.code).toBe(2)
+      expect(relative.stderr).not.toContain('rel:')
       expect(strata(['up', ...db.args], project.dir).code).toBe(0)
       expect(strata(['complete', '002_headline', ...db.args], project.dir).code).toBe(0)
       const late = strata(['abort', '002_headline', ...db.args], project.dir)

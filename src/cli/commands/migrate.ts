@@ -33,8 +33,9 @@ export function registerMigrate(program: Command): void {
   program
     .command('complete <revision>')
     .description('expand/contract: run the contract phase of an expanded REVISION, once the new application is deployed')
-    .action(async (revision: string, _local, command: Command) => {
+    .action(async (target: string, _local, command: Command) => {
       const options = globals(command)
+      const revision = unmarkTarget(target) ?? target
       const strata = await openStrata(options, true)
       announce(options, 'complete', revision, strata.config.url.redacted, strata.config.environment)
       finishPhase(options, 'complete', await strata.complete(revision, runOptions(options, {})))
@@ -42,8 +43,9 @@ export function registerMigrate(program: Command): void {
   program
     .command('abort <revision>')
     .description('expand/contract: undo the expand of REVISION (its abort, or the reverse of its expand ops)')
-    .action(async (revision: string, _local, command: Command) => {
+    .action(async (target: string, _local, command: Command) => {
       const options = globals(command)
+      const revision = unmarkTarget(target) ?? target
       const strata = await openStrata(options, true)
       announce(options, 'abort', revision, strata.config.url.redacted, strata.config.environment)
       finishPhase(options, 'abort', await strata.abort(revision, runOptions(options, {})))
@@ -88,8 +90,12 @@ function finish(options: GlobalOptions, result: MigrateResult): void {
     return
   }
   const total = report.results.reduce((sum, r) => sum + (r.durationMs ?? 0), 0)
-  const verb = plan.direction === 'up' ? 'applied' : 'reverted'
-  out.info(`${verb} ${plan.steps.length} migration(s) in ${total} ms; now at ${plan.toHeads.join(', ') || 'base'} (run ${result.runId})`)
+  const whole = plan.steps.length - expanded.length
+  const aborted = plan.steps.filter((s) => s.phase === 'abort').length
+  const counts = plan.direction === 'up'
+    ? [whole > 0 || expanded.length === 0 ? `applied ${whole}` : '', expanded.length > 0 ? `expanded ${expanded.length}` : ''].filter(Boolean).join(' and ')
+    : [`reverted ${plan.steps.length - aborted}`, aborted > 0 ? `aborted ${aborted}` : ''].filter((p) => p && !p.endsWith(' 0')).join(' and ') || 'reverted 0'
+  out.info(`${counts} migration(s) in ${total} ms; now at ${plan.toHeads.join(', ') || 'base'} (run ${result.runId})`)
   out.info(checkLine(result))
   waiting()
 }

@@ -20,6 +20,9 @@ export function registerStatus(program: Command): void {
       for (const a of status.applied) out.text(`  ${a.revision}  ${a.appliedAt}${a.state === 'applied' ? '' : `  [${a.state.toUpperCase()}]`}`)
       out.text(`pending (${status.pending.length}):${status.pending.length ? '' : ' none, up to date'}`)
       for (const p of status.pending) out.text(`  ${p}`)
+      for (const a of status.applied.filter((r) => r.state === 'dirty')) {
+        out.text(`DIRTY: ${a.revision} stopped part-way. \`strata up\` resumes it when it left checkpoints (an expand/contract revision: or \`strata abort ${a.revision}\`); otherwise inspect the database and run \`strata repair --mark applied|reverted\`.`)
+      }
       for (const a of status.applied.filter((r) => r.state === 'expanded')) {
         out.text(`EXPANDED: ${a.revision} serves the old and the new application; once the new one is deployed run \`strata complete ${a.revision}\` (or \`strata abort ${a.revision}\` to undo it). Migrations built on it wait.`)
       }

@@ -28,6 +28,7 @@ export const postgresDialect: Dialect = {
   lock: (url) => new PostgresLock(url),
   catalogFingerprint: postgresCatalogFingerprint,
   checkConsistency,
+  invalidIndexes,
   timeoutStatements(timeouts, scope) {
     const set: Statement[] = []
     const reset: Statement[] = []
@@ -50,11 +51,7 @@ export const postgresDialect: Dialect = {
  * in the current schema: the data may break what they stand for, so they are warnings.
  */
 async function checkConsistency(conn: Connection): Promise<{ status: 'pass' | 'warn'; message: string }> {
-  const invalid = await conn.query<{ name: string }>({
-    sql: `SELECT c.relname AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-      JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT i.indisvalid AND n.nspname = current_schema() ORDER BY 1`,
-    params: [],
-  })
+  const invalid = (await invalidIndexes(conn)).map((name) => ({ name }))
   const unvalidated = await conn.query<{ name: string }>({
     sql: `SELECT con.conname AS name FROM pg_constraint con JOIN pg_namespace n ON n.oid = con.connamespace
       WHERE NOT con.convalidated AND n.nspname = current_schema() ORDER BY 1`,
@@ -64,4 +61,14 @@ async function checkConsistency(conn: Connection): Promise<{ status: 'pass' | 'w
   if (invalid.length > 0) parts.push(`invalid index(es): ${invalid.map((r) => r.name).join(', ')} (drop and rebuild them)`)
   if (unvalidated.length > 0) parts.push(`NOT VALID constraint(s): ${unvalidated.map((r) => r.name).join(', ')} (run ALTER TABLE … VALIDATE CONSTRAINT)`)
   return parts.length > 0 ? { status: 'warn', message: parts.join('; ') } : { status: 'pass', message: 'no invalid indexes or unvalidated constraints' }
+}
+
+/** The indexes of the current schema a failed or interrupted `CREATE INDEX CONCURRENTLY` left invalid. */
+async function invalidIndexes(conn: Connection): Promise<string[]> {
+  const rows = await conn.query<{ name: string }>({
+    sql: `SELECT c.relname AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+      JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT i.indisvalid AND n.nspname = current_schema() ORDER BY 1`,
+    params: [],
+  })
+  return rows.map((r) => r.name)
 }
