@@ -27,8 +27,13 @@ export interface BackfillResult {
   readonly longestBatchMs: number
 }
 
-/** Batches never grow beyond this many times the first one. */
+/**
+ * Batches never grow beyond this many times the first one. A transform holds a batch's rows as
+ * JavaScript objects inside the transaction, where a garbage collection pause lengthens the
+ * write-lock hold: its batches stay smaller.
+ */
 const GROWTH_LIMIT = 64
+const TRANSFORM_GROWTH_LIMIT = 8
 
 /**
  * `op.backfill` (SPEC S7): keyset pagination by `key`, each batch one transaction that updates
@@ -89,7 +94,7 @@ export async function runBackfill(op: BackfillOp, ctx: BackfillContext): Promise
     longest = Math.max(longest, ms)
     rows += done
     batches++
-    size = nextSize(size, ms, op)
+    size = nextSize(size, ms, op, transform ? TRANSFORM_GROWTH_LIMIT : GROWTH_LIMIT)
     const elapsed = (performance.now() - started) / 1000
     const rate = elapsed > 0 ? (rows - (resumed?.rowsDone ?? 0)) / elapsed : 0
     events.emit('backfill:progress', {
@@ -105,11 +110,11 @@ export async function runBackfill(op: BackfillOp, ctx: BackfillContext): Promise
  * The next batch size: shrunk in proportion when a batch held the lock longer than
  * `maxBatchMs`, grown (doubled, up to a limit) while batches take under 30% of it.
  */
-export function nextSize(size: number, ms: number, op: Pick<BackfillOp, 'batchSize' | 'maxBatchMs'>): number {
+export function nextSize(size: number, ms: number, op: Pick<BackfillOp, 'batchSize' | 'maxBatchMs'>, limit = GROWTH_LIMIT): number {
   // Aim at 60% of the limit: batch times vary, and the limit is a ceiling, not a target.
   const aim = op.maxBatchMs * 0.6
   if (ms > op.maxBatchMs) return Math.max(1, Math.floor((size * aim) / ms))
-  if (ms < aim / 2) return Math.min(size * 2, op.batchSize * GROWTH_LIMIT)
+  if (ms < aim / 2) return Math.min(size * 2, op.batchSize * limit)
   return size
 }
 

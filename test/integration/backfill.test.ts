@@ -143,6 +143,9 @@ describe('backfill batch sizing', () => {
     expect(nextSize(1000, 40, op)).toBe(1000)
     expect(nextSize(1000, 20, op)).toBe(2000)
     expect(nextSize(64_000, 1, op)).toBe(64_000)
+    // A transform's batches stop growing sooner (its rows are held as objects in the transaction).
+    expect(nextSize(8_000, 1, op, 8)).toBe(8_000)
+    expect(nextSize(4_000, 1, op, 8)).toBe(8_000)
     expect(nextSize(1, 1000, op)).toBe(1)
   })
 })
