@@ -11,7 +11,7 @@ const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)))
 const CLI = join(ROOT, 'dist', 'cli.js')
 const { Strata } = await import(join(ROOT, 'dist', 'index.js'))
 
-// `npm run bench -- backup status` runs only the named sections (apply, apply-pg, status, backup, backfill).
+// `npm run bench -- backup status` runs only the named sections (apply, apply-pg, status, backup, backfill, monitoring).
 const only = process.argv.slice(2)
 const want = (section) => only.length === 0 || only.includes(section)
 
@@ -314,6 +314,102 @@ console.log(JSON.stringify({ ms: performance.now() - started, stepMs, longest, b
   report(`SQLite rebuild of ${rows.toLocaleString('en')} rows: hand-written SQL`, `${median(hands).toFixed(0)} ms`, '(baseline, median of 3)')
   report(`SQLite rebuild of ${rows.toLocaleString('en')} rows: alterColumn (the migration)`, `${median(steps).toFixed(0)} ms`, `(median; last whole up with checks ${whole.toFixed(0)} ms)`)
   report(`SQLite rebuild of ${rows.toLocaleString('en')} rows: ratio strata / hand-written`, `${median(rebuildRatios).toFixed(2)}x`, `<= 1.10x (median of 3 alternating rounds; min ${Math.min(...rebuildRatios).toFixed(2)}x, max ${Math.max(...rebuildRatios).toFixed(2)}x)`)
+}
+
+// 5. The cost of full monitoring (metrics served on a port, every alert rule with a file sink,
+// NDJSON of every event) on W1 (apply 500) and on the 2,000,000-row backfill, against the same
+// runs unwatched (`monitor: false`). Rounds alternate; the ratio is the median of the rounds'.
+if (want('monitoring')) {
+  const dir = join(work, 'monitoring')
+  const migrations = join(dir, 'migrations')
+  writeMigrations(migrations, 500)
+  const EVENTS = ['run:start', 'migration:start', 'statement', 'migration:done', 'migration:failed', 'backfill:progress', 'check', 'backup:start', 'backup:done',
+    'restore:start', 'restore:done', 'rollback:start', 'rollback:done', 'lock:wait', 'metrics:sample', 'alert', 'run:done', 'log']
+  const watchedConfig = (name, db, migrationsDir) => {
+    const path = join(dir, `${name}.yaml`)
+    writeFileSync(path, `migrations: ${JSON.stringify(migrationsDir)}
+environments: { bench: { url: ${JSON.stringify(`sqlite:${db}`)} } }
+environment: bench
+alerts:
+  critical: [migration_failure, data_corruption, rollback_required]
+  warning: [long_running, performance_degradation, high_resource_usage]
+  info: [migration_started, migration_completed, backup_completed]
+  sinks: [{ type: file, path: ${JSON.stringify(join(dir, `${name}-alerts.jsonl`))} }]
+`)
+    return path
+  }
+  const rounds = 7
+  const bare = []
+  const watched = []
+  const devNull = (await import('node:fs')).openSync('/dev/null', 'w')
+  const { writeSync } = await import('node:fs')
+  for (let r = 0; r < rounds; r++) {
+    const runBare = async () => {
+      const strata = await Strata.open({ url: `sqlite:${join(dir, `bare-${r}.db`)}`, migrations, monitor: false })
+      bare.push(await timeIt(() => strata.up()))
+    }
+    const runWatched = async () => {
+      const strata = await Strata.open({ config: watchedConfig(`watched-${r}`, join(dir, `watched-${r}.db`), migrations), metricsPort: 0 })
+      for (const type of EVENTS) strata.on(type, (payload) => writeSync(devNull, `${JSON.stringify({ type, ...payload, at: new Date().toISOString() })}\n`))
+      watched.push(await timeIt(() => strata.up()))
+    }
+    if (r % 2 === 0) { await runBare(); await runWatched() } else { await runWatched(); await runBare() }
+  }
+  const ratios = watched.map((w, i) => w / bare[i])
+  report('W1 apply 500: unwatched (monitor: false)', `${median(bare).toFixed(0)} ms`, '(baseline, median)')
+  report('W1 apply 500: metrics + alerts + NDJSON', `${median(watched).toFixed(0)} ms`, '(median)')
+  report('W1 apply 500: ratio watched / unwatched', `${median(ratios).toFixed(3)}x`, `<= 1.03x (median of ${rounds} alternating rounds; min ${Math.min(...ratios).toFixed(3)}x, max ${Math.max(...ratios).toFixed(3)}x)`)
+
+  // The backfill, in child processes as section 4 runs it.
+  const rows = Number(process.env.STRATA_BENCH_BACKFILL_ROWS ?? 2_000_000)
+  const backfillDir = join(dir, 'backfill')
+  mkdirSync(backfillDir, { recursive: true })
+  writeFileSync(join(backfillDir, '001_backfill.mjs'), `export default {
+  transactional: false,
+  up(op) { op.backfill({ table: 'graphics', set: { event_name: { sql: "'event-' || id" } } }) },
+  down() {},
+}
+`)
+  const seedDb = (path) => {
+    const db = new Database(path)
+    db.pragma('journal_mode = WAL')
+    db.exec('CREATE TABLE graphics (id INTEGER PRIMARY KEY, title TEXT NOT NULL, event_name TEXT, hits INTEGER)')
+    db.exec(`WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ${rows}) INSERT INTO graphics (id, title) SELECT i, 'graphic ' || i FROM seq`)
+    db.close()
+  }
+  const backfill = (db, watchedRun) => {
+    const open = watchedRun
+      ? `{ config: ${JSON.stringify(watchedConfig(`backfill-${Date.now()}`, db, backfillDir))}, metricsPort: 0 }`
+      : `{ url: ${JSON.stringify(`sqlite:${db}`)}, migrations: ${JSON.stringify(backfillDir)}, monitor: false }`
+    const script = `const { Strata } = await import(${JSON.stringify(join(ROOT, 'dist', 'index.js'))});
+const { openSync, writeSync } = await import('node:fs');
+const strata = await Strata.open(${open});
+${watchedRun ? `const out = openSync('/dev/null', 'w'); for (const type of ${JSON.stringify(EVENTS)}) strata.on(type, (p) => writeSync(out, JSON.stringify({ type, ...p, at: new Date().toISOString() }) + '\\n'));` : ''}
+const started = performance.now();
+await strata.up();
+console.log(JSON.stringify({ ms: performance.now() - started }));`
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, STRATA_CACHE_DIR: join(dir, 'cache') } })
+    if (run.status !== 0) throw new Error(`strata up failed: ${run.stderr}`)
+    return JSON.parse(run.stdout.trim().split('\n').at(-1)).ms
+  }
+  const bareBackfill = []
+  const watchedBackfill = []
+  for (let r = 0; r < 3; r++) {
+    const bareDb = join(backfillDir, `bare-${r}.db`)
+    const watchedDb = join(backfillDir, `watched-${r}.db`)
+    seedDb(bareDb)
+    seedDb(watchedDb)
+    const one = () => { spawnSync('sync'); bareBackfill.push(backfill(bareDb, false)) }
+    const two = () => { spawnSync('sync'); watchedBackfill.push(backfill(watchedDb, true)) }
+    if (r % 2 === 0) { one(); two() } else { two(); one() }
+    rmSync(bareDb, { force: true })
+    rmSync(watchedDb, { force: true })
+  }
+  const backfillRatios = watchedBackfill.map((w, i) => w / bareBackfill[i])
+  const label = `backfill of ${rows.toLocaleString('en')} rows`
+  report(`${label}: unwatched`, `${median(bareBackfill).toFixed(0)} ms`, '(baseline, median of 3; whole up)')
+  report(`${label}: metrics + alerts + NDJSON`, `${median(watchedBackfill).toFixed(0)} ms`, '(median of 3)')
+  report(`${label}: ratio watched / unwatched`, `${median(backfillRatios).toFixed(3)}x`, `<= 1.03x (min ${Math.min(...backfillRatios).toFixed(3)}x, max ${Math.max(...backfillRatios).toFixed(3)}x)`)
 }
 
 /** A database of about `bytes`: one table of 1 KiB rows with an index, the shape of an event log. */

@@ -19,6 +19,10 @@ import { compare, computeStatus, type StatusReport } from '../pipeline/status.js
 export interface StrataOptions extends ConfigOptions {
   /** `--lock-timeout` in seconds (default 60). */
   readonly lockTimeoutSeconds?: number
+  /** `--metrics-port`: serve each run's metrics at http://127.0.0.1:PORT/metrics (0: any free port). */
+  readonly metricsPort?: number
+  /** Default true: sample metrics and route alerts during runs (SPEC S8). False runs unwatched (benchmarks). */
+  readonly monitor?: boolean
 }
 
 export interface RunOptions {
@@ -116,12 +120,12 @@ export class Strata {
 
   async up(target = 'heads', options: RunOptions = {}): Promise<MigrateResult> {
     const { migrate } = await import('../pipeline/migrate.js')
-    return migrate(await this.project(), { direction: 'up', target, lockTimeoutMs: this.#lockTimeoutMs(), ...options })
+    return migrate(await this.project(), { direction: 'up', target, lockTimeoutMs: this.#lockTimeoutMs(), ...this.#monitoring(), ...options })
   }
 
   async down(target: string, options: RunOptions = {}): Promise<MigrateResult> {
     const { migrate } = await import('../pipeline/migrate.js')
-    return migrate(await this.project(), { direction: 'down', target, lockTimeoutMs: this.#lockTimeoutMs(), ...options })
+    return migrate(await this.project(), { direction: 'down', target, lockTimeoutMs: this.#lockTimeoutMs(), ...this.#monitoring(), ...options })
   }
 
   /**
@@ -130,7 +134,7 @@ export class Strata {
    */
   async complete(revision: string, options: RunOptions = {}): Promise<MigrateResult> {
     const { migrate } = await import('../pipeline/migrate.js')
-    return migrate(await this.project(), { direction: 'up', command: 'complete', target: revision, lockTimeoutMs: this.#lockTimeoutMs(), ...options })
+    return migrate(await this.project(), { direction: 'up', command: 'complete', target: revision, lockTimeoutMs: this.#lockTimeoutMs(), ...this.#monitoring(), ...options })
   }
 
   /**
@@ -139,7 +143,7 @@ export class Strata {
    */
   async abort(revision: string, options: RunOptions = {}): Promise<MigrateResult> {
     const { migrate } = await import('../pipeline/migrate.js')
-    return migrate(await this.project(), { direction: 'down', command: 'abort', target: revision, lockTimeoutMs: this.#lockTimeoutMs(), ...options })
+    return migrate(await this.project(), { direction: 'down', command: 'abort', target: revision, lockTimeoutMs: this.#lockTimeoutMs(), ...this.#monitoring(), ...options })
   }
 
   async stamp(target: string): Promise<StampResult> {
@@ -216,6 +220,13 @@ export class Strata {
   async lockStatus(): Promise<{ holder: LockOwner | null; held: boolean }> {
     const project = await this.project()
     return project.dialect.lock(project.config.url, project.config.tablePrefix).inspect()
+  }
+
+  #monitoring(): { metricsPort?: number; monitor?: boolean } {
+    return {
+      ...(this.#options.metricsPort !== undefined ? { metricsPort: this.#options.metricsPort } : {}),
+      ...(this.#options.monitor === false ? { monitor: false } : {}),
+    }
   }
 
   #lockTimeoutMs(): number {

@@ -20,12 +20,14 @@ export function globals(command: Command): GlobalOptions {
 export async function openStrata(options: GlobalOptions, withProgress = false): Promise<Strata> {
   const { Strata } = await import('../api/strata.js')
   const lockTimeoutSeconds = parseLockTimeout(options.lockTimeout)
+  const metricsPort = parsePort(options.metricsPort)
   const strata = await Strata.open({
     ...(options.config ? { config: options.config } : {}),
     ...(options.env ? { env: options.env } : {}),
     ...(options.url ? { url: options.url } : {}),
     ...(options.migrations ? { migrations: options.migrations } : {}),
     ...(lockTimeoutSeconds !== undefined ? { lockTimeoutSeconds } : {}),
+    ...(metricsPort !== undefined ? { metricsPort } : {}),
   })
   if (withProgress) attachProgress(strata, options.progress ?? (process.stderr.isTTY ? 'bar' : 'plain'))
   return strata
@@ -38,6 +40,15 @@ function parseLockTimeout(value: string | undefined): number | undefined {
     throw new StrataError('E_USAGE', `--lock-timeout must be a number of seconds, got \`${value}\``)
   }
   return seconds
+}
+
+function parsePort(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  const port = Number(value)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new StrataError('E_USAGE', `--metrics-port must be a port number (0-65535), got \`${value}\``)
+  }
+  return port
 }
 
 /** A yes/no question on the terminal, when there is one to ask on (policy `confirm`). */

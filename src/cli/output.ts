@@ -11,6 +11,7 @@ export interface GlobalOptions {
   readonly debug?: boolean
   readonly progress?: 'bar' | 'plain' | 'json'
   readonly lockTimeout?: string
+  readonly metricsPort?: string
 }
 
 /** With `--progress json`, stderr carries NDJSON only: human lines become `log` events (SPEC S8). */

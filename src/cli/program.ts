@@ -29,6 +29,7 @@ export function buildProgram(): Command {
     .option('--debug', 'show stack traces')
     .addOption(new Option('--progress <mode>', 'progress output on stderr').choices(['bar', 'plain', 'json']))
     .option('--lock-timeout <seconds>', 'wait this long for another runner (default 60)')
+    .option('--metrics-port <port>', 'serve the run\'s metrics at http://127.0.0.1:PORT/metrics (Prometheus)')
     .showHelpAfterError('(run `strata --help` for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text), outputError: () => {} })

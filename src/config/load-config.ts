@@ -116,7 +116,7 @@ export function readConfigFile(file: string): ConfigFile {
 /** Validates a config value (from a file or the API); `source` names it in errors. */
 export function validateConfig(value: unknown, source: string): ConfigFile {
   const parsed = configSchema.safeParse(value)
-  if (!parsed.success) throw configError(parsed.error, source)
+  if (!parsed.success) throw configError(parsed.error, source, value)
   return parsed.data
 }
 
@@ -140,7 +140,7 @@ function mostTelling(issues: readonly ZodIssue[]): ZodIssue {
   return flat.find((i) => i.code === 'unrecognized_keys') ?? flat[0] ?? issues[0]!
 }
 
-function configError(error: ZodError, file: string): StrataError {
+function configError(error: ZodError, file: string, input: unknown): StrataError {
   const issue = mostTelling(error.issues)
   const where = issue.path.join('.') || '(top level)'
   if (issue.code === 'unrecognized_keys') {
@@ -153,7 +153,10 @@ function configError(error: ZodError, file: string): StrataError {
       hint: suggestion ? `did you mean \`${suggestion}\`?` : 'remove it; the README lists the known keys',
     })
   }
-  return new StrataError('E_CONFIG', `${file}: \`${where}\`: ${issue.message}`, { file, key: where, hint: 'fix the value at the key shown' })
+  // Name the value found there too (an unknown alert event or sink type, say), not only the rule.
+  const found = issue.path.reduce<unknown>((node, key) => (node !== null && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key as PropertyKey] : undefined), input)
+  const got = typeof found === 'string' || typeof found === 'number' || typeof found === 'boolean' ? ` (got \`${String(found)}\`)` : ''
+  return new StrataError('E_CONFIG', `${file}: \`${where}\`: ${issue.message}${got}`, { file, key: where, hint: 'fix the value at the key shown' })
 }
 
 function pickEnvironment(raw: ConfigFile, names: readonly string[], requested: string | undefined, file: string): string {

@@ -25,6 +25,53 @@ export interface StrataEvents {
   'restore:done': { backupId: string; durationMs: number }
   'run:done': { runId: string; status: string; durationMs: number }
   log: { level: 'info' | 'warn'; message: string }
+  /** A resource sample taken during a run (SPEC S8), about once a second. */
+  'metrics:sample': MetricsSample
+  /** An alert raised by the rules of `alerts:` (SPEC S8), as its sinks receive it. */
+  alert: Alert
+}
+
+/** What the sampler measures during a run (SPEC S8); null where the engine or platform cannot tell. */
+export interface MetricsSample {
+  readonly runId: string
+  readonly at: string
+  readonly elapsedMs: number
+  /** Rows written by backfills so far, over the run. */
+  readonly rows: number
+  /** Share of the run done, 0..1 (migrations done, and the running backfill's share of its table). */
+  readonly progress: number
+  /** Migrations failed and checks failed so far. */
+  readonly errors: number
+  /** This process's CPU use since the previous sample, in percent of one core. */
+  readonly cpuPercent: number
+  readonly rssBytes: number
+  /** Bytes this process read from and wrote to storage since the run started (Linux /proc/self/io). */
+  readonly readBytes: number | null
+  readonly writeBytes: number | null
+  /** Sessions open on the database server (PostgreSQL pg_stat_activity, MariaDB Threads_connected). */
+  readonly connections: number | null
+  /** Sessions waiting on a lock on the server (PostgreSQL only). */
+  readonly lockWaits: number | null
+}
+
+export type AlertLevel = 'critical' | 'warning' | 'info'
+
+export type AlertEvent =
+  | 'migration_failure' | 'data_corruption' | 'rollback_required'
+  | 'long_running' | 'performance_degradation' | 'high_resource_usage'
+  | 'migration_started' | 'migration_completed' | 'backup_completed'
+
+/** One alert, exactly as a sink receives it (SPEC S8): a JSONL line, a POST body, a command's stdin. */
+export interface Alert {
+  readonly level: AlertLevel
+  readonly event: AlertEvent
+  readonly runId: string | null
+  readonly environment: string | null
+  /** The migration it is about; null for run-level events. */
+  readonly revision: string | null
+  readonly message: string
+  /** ISO-8601 UTC. */
+  readonly at: string
 }
 
 export type EventName = keyof StrataEvents

@@ -329,6 +329,14 @@ export class HistoryStore {
     })
   }
 
+  /** Merges `extra` into a run's recorded report (a JSON object). */
+  async annotateRun(conn: Connection, runId: string, extra: Record<string, unknown>): Promise<void> {
+    const rows = await conn.query<{ report: string | null }>({ sql: `SELECT report FROM ${this.#q('runs')} WHERE run_id = ?`, params: [runId] })
+    if (rows.length === 0) return
+    const current = rows[0]!.report ? (JSON.parse(rows[0]!.report) as Record<string, unknown>) : {}
+    await conn.execute({ sql: `UPDATE ${this.#q('runs')} SET report = ? WHERE run_id = ?`, params: [JSON.stringify({ ...current, ...extra }), runId] })
+  }
+
   /**
    * Closes run rows left `running` by a process that died (kill -9, power loss). Called under
    * the migration lock, so no live run can own such a row. Returns the run ids closed.

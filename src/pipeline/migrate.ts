@@ -13,6 +13,7 @@ import { phasePlan, type PhaseCommand } from './phases.js'
 import { withLockedSession, type LockOptions, type LockedSession } from './lock.js'
 import { newRunId, whoAmI, type Project } from './session.js'
 import { compare, recordSchema, type Comparison } from './status.js'
+import { startMonitoring } from './monitoring.js'
 
 export type { LockOptions } from './lock.js'
 
@@ -29,6 +30,10 @@ export interface MigrateOptions extends LockOptions {
   readonly yes?: boolean
   /** Asks the operator; absent when nobody can answer (no terminal). */
   readonly confirm?: (question: string) => Promise<boolean>
+  /** `--metrics-port`: serve the run's metrics in Prometheus format on 127.0.0.1 (SPEC S8). */
+  readonly metricsPort?: number
+  /** False: no metrics, no alerts (the API's `monitor: false`). */
+  readonly monitor?: boolean
 }
 
 /** How a failed run was undone and whether the pre-run state was confirmed (SPEC S5). */
@@ -78,39 +83,56 @@ export async function migrate(project: Project, options: MigrateOptions): Promis
     // A data migration is always backed up first, whatever the policy (SPEC S7).
     if (!backups && plan.steps.some((s) => s.migration.data && s.direction === 'up')) backups = await openBackups(project)
     await run.start()
-    project.events.emit('run:start', { runId: run.id, command, environment: project.config.environment, steps: plan.steps.map((s) => ({ revision: s.revision, direction: s.direction })) })
+    const started = { runId: run.id, command, environment: project.config.environment, steps: plan.steps.map((s) => ({ revision: s.revision, direction: s.direction })) }
     if (plan.steps.length === 0) {
+      project.events.emit('run:start', started)
       const report: RunReport = { runId: run.id, direction: plan.direction, results: [], failure: null, rollback: null, state: 'complete', changed: [] }
       await run.finish('succeeded', plan.toHeads, { report })
       return { runId: run.id, plan, report, preflight: [], postflight: [], backup: null }
     }
-    const checks = await preflight(project, session.conn, {
-      mode: 'run', backups: backups?.store ?? null, programs: backups?.engine.programs ?? [], comparison,
-      lint: { revisions: plan.steps.map((s) => s.revision), direction: plan.direction },
-    })
-    emitChecks(project, 'preflight', checks)
-    const failing = checks.filter((c) => c.status === 'fail')
-    if (failing.length > 0) {
-      throw await run.refuse(new StrataError('E_PREFLIGHT', `preflight failed: ${failing.map((c) => `${c.name}: ${c.message}`).join('; ')}`, {
-        checks,
-        hint: 'fix what the failing checks name (`strata check` lists them all), then run again; nothing was changed',
-      }))
-    }
-    const before = await captureState(project.dialect, session.conn, project.config.tablePrefix)
-    let backup: BackupListing | null = null
-    if (backups) {
-      try {
-        backup = await takeVerifiedBackup(project, backups, { revisions: comparison.applied.map((r) => r.revision), reason: command, runId: run.id })
-      } catch (error) {
-        const cause = isStrataError(error) ? error : new StrataError('E_BACKUP', String(error))
-        const stopped = new StrataError('E_BACKUP', `${cause.message}; the run stopped before any change`, { ...cause.details, hint: cause.hint }, { cause })
-        await run.finish('failed', run.from, { error: stopped })
-        throw stopped
+    // Metrics and alerts watch the run from here (SPEC S8); what they saw goes into its record.
+    const monitoring = options.monitor === false ? null : await startMonitoring(project, run.id, options.metricsPort)
+    try {
+      project.events.emit('run:start', started)
+      return await checkedRun(project, session, options, run, plan, comparison, backups)
+    } finally {
+      if (monitoring) {
+        const watched = await monitoring.stop()
+        await run.annotate({ monitoring: watched }).catch(() => {})
       }
     }
-    const pipeline = new Pipeline(project, session, options, run, plan, before, backups, backup)
-    return pipeline.execute(checks)
   })
+}
+
+/** Preflight, pre-run state and backup, then the pipeline: the part of a run that is monitored. */
+async function checkedRun(project: Project, session: LockedSession, options: MigrateOptions, run: RunRecorder, plan: Plan, comparison: Comparison, backups: Backups | null): Promise<MigrateResult> {
+  const command = options.command ?? options.direction
+  const checks = await preflight(project, session.conn, {
+    mode: 'run', backups: backups?.store ?? null, programs: backups?.engine.programs ?? [], comparison,
+    lint: { revisions: plan.steps.map((s) => s.revision), direction: plan.direction },
+  })
+  emitChecks(project, 'preflight', checks)
+  const failing = checks.filter((c) => c.status === 'fail')
+  if (failing.length > 0) {
+    throw await run.refuse(new StrataError('E_PREFLIGHT', `preflight failed: ${failing.map((c) => `${c.name}: ${c.message}`).join('; ')}`, {
+      checks,
+      hint: 'fix what the failing checks name (`strata check` lists them all), then run again; nothing was changed',
+    }))
+  }
+  const before = await captureState(project.dialect, session.conn, project.config.tablePrefix)
+  let backup: BackupListing | null = null
+  if (backups) {
+    try {
+      backup = await takeVerifiedBackup(project, backups, { revisions: comparison.applied.map((r) => r.revision), reason: command, runId: run.id })
+    } catch (error) {
+      const cause = isStrataError(error) ? error : new StrataError('E_BACKUP', String(error))
+      const stopped = new StrataError('E_BACKUP', `${cause.message}; the run stopped before any change`, { ...cause.details, hint: cause.hint }, { cause })
+      await run.finish('failed', run.from, { error: stopped })
+      throw stopped
+    }
+  }
+  const pipeline = new Pipeline(project, session, options, run, plan, before, backups, backup)
+  return pipeline.execute(checks)
 }
 
 /** The steps after the backup: migrate, validate, and the way back when either fails. */
@@ -271,6 +293,11 @@ class RunRecorder {
     await this.start()
     await this.finish('refused', this.from, { error })
     return error
+  }
+
+  /** Adds to the run's recorded report (the monitoring's figures, once the run has ended). */
+  async annotate(extra: Record<string, unknown>): Promise<void> {
+    await this.project.history.annotateRun(this.session.conn, this.id, extra)
   }
 
   /** A restore may have replaced the table with one from before the run started: start it again. */

@@ -1,0 +1,434 @@
+import { readFile } from 'node:fs/promises'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { Counter, Gauge, Registry } from 'prom-client'
+import { StrataError } from '../errors/index.js'
+import type { EventName, MetricsSample, StrataEmitter, StrataEvents } from '../events/events.js'
+
+/** Server-side figures of one sample; null where the engine cannot tell. */
+export interface ServerStats {
+  readonly connections: number | null
+  readonly lockWaits: number | null
+}
+
+export interface MetricsOptions {
+  readonly runId: string
+  /** Sampling period (default 1000 ms). */
+  readonly intervalMs?: number
+  /** Server-side figures, queried on a connection of its own; absent for SQLite. Errors are ignored (the sample gets nulls). */
+  readonly server?: () => Promise<ServerStats>
+  /** Serve http://127.0.0.1:PORT/metrics in Prometheus text format for the monitor's life (0 = any free port). */
+  readonly port?: number
+}
+
+/** The run's figures, as `stop()` returns them (SPEC S8). */
+export interface MetricsSummary {
+  readonly samples: number
+  readonly elapsedMs: number
+  readonly rows: number
+  readonly errors: number
+  readonly peakRssBytes: number
+  readonly peakCpuPercent: number
+  readonly readBytes: number | null
+  readonly writeBytes: number | null
+  readonly peakConnections: number | null
+  readonly peakLockWaits: number | null
+}
+
+export interface MetricsMonitor {
+  /** The /metrics URL when serving, else null. */
+  readonly url: string | null
+  /** Takes a last sample, stops the timer and the server, returns the run's figures. */
+  stop(): Promise<MetricsSummary>
+}
+
+const DEFAULT_INTERVAL_MS = 1000
+/** How long `stop()` waits for a server query still running before its last sample. */
+const SERVER_SETTLE_MS = 2000
+/** Below this wall time since the previous sample, the CPU share is not measured again (too noisy). */
+const MIN_CPU_WINDOW_MS = 5
+const NO_SERVER_STATS: ServerStats = { connections: null, lockWaits: null }
+
+/**
+ * Samples a run's resources (SPEC S8) every `intervalMs`: elapsed time, records processed,
+ * progress, errors, CPU, memory, disk I/O and, through `options.server`, database sessions and
+ * lock waits. Each sample is emitted as `metrics:sample`; with `port`, the figures are also
+ * served at `http://127.0.0.1:PORT/metrics` in Prometheus format (names prefixed `strata_`,
+ * labelled `run_id`) from a registry of the monitor's own. The monitor only listens to the
+ * event stream; it never reaches into the runner.
+ */
+export async function startMetrics(events: StrataEmitter, options: MetricsOptions): Promise<MetricsMonitor> {
+  const intervalMs = options.intervalMs ?? DEFAULT_INTERVAL_MS
+  if (!Number.isFinite(intervalMs) || intervalMs <= 0) {
+    throw new StrataError('E_USAGE', `the metrics sampling interval must be a positive number of milliseconds, not ${String(options.intervalMs)}`)
+  }
+  const { runId } = options
+  const tally = new RunTally()
+  const prom = new PromMetrics(runId)
+
+  // The server first: when the port is taken, nothing else has started.
+  const server = options.port === undefined ? null : await serve(prom.registry, options.port)
+  const url = server ? `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics` : null
+
+  const startedAt = performance.now()
+  const ioBase = await readProcessIo()
+  let lastWall = startedAt
+  let lastCpu = process.cpuUsage()
+  let lastCpuPercent = 0
+
+  let samples = 0
+  let peakRssBytes = 0
+  let peakCpuPercent = 0
+  let peakConnections: number | null = null
+  let peakLockWaits: number | null = null
+
+  // Server figures come from a poller of their own so that a slow server never delays a sample;
+  // at most one query runs at a time, and a sample takes the latest answer.
+  let serverLatest: ServerStats = NO_SERVER_STATS
+  let serverPending: Promise<void> | null = null
+  const pollServer = (): void => {
+    const query = options.server
+    if (!query || serverPending) return
+    serverPending = (async () => {
+      try {
+        const stats = await query()
+        serverLatest = { connections: count(stats.connections), lockWaits: count(stats.lockWaits) }
+      } catch {
+        serverLatest = NO_SERVER_STATS
+      }
+    })().finally(() => {
+      serverPending = null
+    })
+  }
+
+  const elapsedMs = (): number => Math.round(performance.now() - startedAt)
+
+  const takeSample = async (): Promise<MetricsSample> => {
+    const io = ioBase ? await readProcessIo() : null
+    const now = performance.now()
+    const wall = now - lastWall
+    if (wall >= MIN_CPU_WINDOW_MS) {
+      const usage = process.cpuUsage()
+      const cpuMs = (usage.user - lastCpu.user + usage.system - lastCpu.system) / 1000
+      lastCpuPercent = Math.max(0, (cpuMs / wall) * 100)
+      lastCpu = usage
+      lastWall = now
+    }
+    const { connections, lockWaits } = options.server ? serverLatest : NO_SERVER_STATS
+    const sample: MetricsSample = {
+      runId,
+      at: new Date().toISOString(),
+      elapsedMs: Math.round(now - startedAt),
+      rows: tally.rows(),
+      progress: tally.progress(),
+      errors: tally.errors,
+      cpuPercent: lastCpuPercent,
+      rssBytes: process.memoryUsage.rss(),
+      readBytes: io && ioBase ? Math.max(0, io.read - ioBase.read) : null,
+      writeBytes: io && ioBase ? Math.max(0, io.write - ioBase.write) : null,
+      connections,
+      lockWaits,
+    }
+    samples++
+    peakRssBytes = Math.max(peakRssBytes, sample.rssBytes)
+    peakCpuPercent = Math.max(peakCpuPercent, sample.cpuPercent)
+    if (connections !== null) peakConnections = Math.max(peakConnections ?? 0, connections)
+    if (lockWaits !== null) peakLockWaits = Math.max(peakLockWaits ?? 0, lockWaits)
+    prom.sample(sample)
+    try {
+      events.emit('metrics:sample', sample)
+    } catch {
+      // A subscriber's failure must not stop the sampler.
+    }
+    return sample
+  }
+
+  // Subscriptions: the figures come from the event stream only.
+  const unsubscribe: Array<() => void> = []
+  const on = <E extends EventName>(event: E, listener: (payload: StrataEvents[E]) => void): void => {
+    events.on(event, listener)
+    unsubscribe.push(() => events.off(event, listener))
+  }
+  const publishProgress = (): void => prom.progress(elapsedMs(), tally.rows(), tally.progress(), tally.errors)
+  on('run:start', (e) => {
+    tally.runStart(e.steps.length)
+    publishProgress()
+  })
+  on('migration:start', (e) => tally.migrationStart(e.revision, e.total))
+  on('migration:done', () => {
+    tally.migrationDone()
+    publishProgress()
+  })
+  on('migration:failed', () => {
+    tally.migrationFailed()
+    publishProgress()
+  })
+  on('backfill:progress', (e) => {
+    tally.backfill(e.revision, e.table, e.rows, e.total)
+    publishProgress()
+  })
+  on('check', (e) => {
+    if (e.status === 'fail') {
+      tally.errors++
+      publishProgress()
+    }
+  })
+  on('run:done', (e) => {
+    tally.runDone(e.status)
+    publishProgress()
+  })
+  publishProgress()
+
+  let sampling: Promise<unknown> | null = null
+  const tick = (): void => {
+    pollServer()
+    if (sampling) return
+    sampling = takeSample()
+      .catch(() => {})
+      .finally(() => {
+        sampling = null
+      })
+  }
+  pollServer()
+  const timer = setInterval(tick, intervalMs)
+  timer.unref()
+
+  const finish = async (): Promise<MetricsSummary> => {
+    clearInterval(timer)
+    for (const off of unsubscribe.splice(0)) off()
+    try {
+      await sampling
+      await settle(serverPending, SERVER_SETTLE_MS)
+      const final = await takeSample()
+      return {
+        samples,
+        elapsedMs: final.elapsedMs,
+        rows: final.rows,
+        errors: final.errors,
+        peakRssBytes,
+        peakCpuPercent,
+        readBytes: final.readBytes,
+        writeBytes: final.writeBytes,
+        peakConnections,
+        peakLockWaits,
+      }
+    } finally {
+      if (server) await closeServer(server)
+    }
+  }
+  let stopping: Promise<MetricsSummary> | null = null
+  return {
+    url,
+    stop: () => (stopping ??= finish()),
+  }
+}
+
+/** What the event stream has told so far: steps, migrations done, backfill rows, errors. */
+class RunTally {
+  errors = 0
+  #steps = 0
+  #done = 0
+  /** The running migration's share done by its latest backfill, 0..1. */
+  #share = 0
+  #current: string | null = null
+  #finished = false
+  /** Latest cumulative rows of each backfill, by revision and table. */
+  readonly #rows = new Map<string, number>()
+  #rowsTotal = 0
+
+  runStart(steps: number): void {
+    this.#steps = steps
+    this.#done = 0
+    this.#share = 0
+    this.#current = null
+    this.#finished = false
+  }
+
+  migrationStart(revision: string, total: number): void {
+    this.#current = revision
+    this.#share = 0
+    if (this.#steps === 0 && total > 0) this.#steps = total
+  }
+
+  migrationDone(): void {
+    this.#done++
+    this.#share = 0
+    this.#current = null
+  }
+
+  migrationFailed(): void {
+    this.errors++
+    this.#share = 0
+    this.#current = null
+  }
+
+  backfill(revision: string, table: string, rows: number, total: number): void {
+    const key = `${revision}\u0000${table}`
+    const before = this.#rows.get(key) ?? 0
+    if (Number.isFinite(rows) && rows > before) {
+      this.#rows.set(key, rows)
+      this.#rowsTotal += rows - before
+    }
+    if (revision === this.#current && total > 0) this.#share = Math.min(1, Math.max(0, rows / total))
+  }
+
+  runDone(status: string): void {
+    this.#current = null
+    this.#share = 0
+    if (status === 'succeeded') this.#finished = true
+  }
+
+  rows(): number {
+    return this.#rowsTotal
+  }
+
+  progress(): number {
+    if (this.#finished) return 1
+    if (this.#steps <= 0) return 0
+    return Math.min(1, Math.max(0, (this.#done + this.#share) / this.#steps))
+  }
+}
+
+/** The Prometheus view of the figures, in a registry of its own (never prom-client's global one). */
+class PromMetrics {
+  readonly registry = new Registry()
+  readonly #labels: { run_id: string }
+  readonly #elapsed: Gauge<'run_id'>
+  readonly #rows: Counter<'run_id'>
+  readonly #progress: Gauge<'run_id'>
+  readonly #errors: Counter<'run_id'>
+  readonly #cpu: Gauge<'run_id'>
+  readonly #rss: Gauge<'run_id'>
+  readonly #read: Counter<'run_id'>
+  readonly #written: Counter<'run_id'>
+  readonly #connections: Gauge<'run_id'>
+  readonly #lockWaits: Gauge<'run_id'>
+  /** What the counters show, so each update adds only the difference. */
+  #shown = { rows: 0, errors: 0, read: 0, written: 0 }
+
+  constructor(runId: string) {
+    this.#labels = { run_id: runId }
+    const registers = [this.registry]
+    const labelNames = ['run_id'] as const
+    const gauge = (name: string, help: string): Gauge<'run_id'> => new Gauge({ name, help, labelNames, registers })
+    const counter = (name: string, help: string): Counter<'run_id'> => new Counter({ name, help, labelNames, registers })
+    this.#elapsed = gauge('strata_run_elapsed_seconds', 'Seconds since the run started.')
+    this.#rows = counter('strata_rows_processed_total', 'Rows processed by backfills so far in the run.')
+    this.#progress = gauge('strata_progress_ratio', 'Share of the run done, 0 to 1 (migrations done and the running backfill\'s share).')
+    this.#errors = counter('strata_errors_total', 'Migrations failed and checks failed so far in the run.')
+    this.#cpu = gauge('strata_process_cpu_percent', 'CPU use of the strata process since the previous sample, in percent of one core.')
+    this.#rss = gauge('strata_process_resident_memory_bytes', 'Resident memory of the strata process in bytes.')
+    this.#read = counter('strata_disk_read_bytes_total', 'Bytes the strata process read from storage since the run started (Linux only).')
+    this.#written = counter('strata_disk_written_bytes_total', 'Bytes the strata process wrote to storage since the run started (Linux only).')
+    this.#connections = gauge('strata_db_connections', 'Sessions open on the database server (absent when unknown).')
+    this.#lockWaits = gauge('strata_db_lock_waits', 'Sessions waiting on a lock on the database server (absent when unknown).')
+  }
+
+  /** Figures that change with the event stream (a scrape between samples sees rows rise). */
+  progress(elapsedMs: number, rows: number, progress: number, errors: number): void {
+    this.#elapsed.set(this.#labels, elapsedMs / 1000)
+    this.#progress.set(this.#labels, progress)
+    this.#shown.rows = this.#raise(this.#rows, this.#shown.rows, rows)
+    this.#shown.errors = this.#raise(this.#errors, this.#shown.errors, errors)
+  }
+
+  sample(sample: MetricsSample): void {
+    this.progress(sample.elapsedMs, sample.rows, sample.progress, sample.errors)
+    this.#cpu.set(this.#labels, sample.cpuPercent)
+    this.#rss.set(this.#labels, sample.rssBytes)
+    if (sample.readBytes !== null) this.#shown.read = this.#raise(this.#read, this.#shown.read, sample.readBytes)
+    if (sample.writeBytes !== null) this.#shown.written = this.#raise(this.#written, this.#shown.written, sample.writeBytes)
+    this.#setOrRemove(this.#connections, sample.connections)
+    this.#setOrRemove(this.#lockWaits, sample.lockWaits)
+  }
+
+  /** Counters only rise; the first call also creates the series (at 0). */
+  #raise(counter: Counter<'run_id'>, shown: number, value: number): number {
+    const delta = value - shown
+    if (delta > 0 || shown === 0) counter.inc(this.#labels, Math.max(0, delta))
+    return Math.max(shown, value)
+  }
+
+  #setOrRemove(gauge: Gauge<'run_id'>, value: number | null): void {
+    if (value === null) gauge.remove(this.#labels)
+    else gauge.set(this.#labels, value)
+  }
+}
+
+/** Serves the registry at GET /metrics on 127.0.0.1 only; anything else is a 404. */
+async function serve(registry: Registry, port: number): Promise<Server> {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new StrataError('E_USAGE', `the metrics port must be an integer from 0 to 65535, not ${String(port)}`, {
+      hint: 'give --metrics-port a free TCP port, or 0 for any free port',
+    })
+  }
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '').split('?')[0]
+    if (req.method !== 'GET' || path !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found; try GET /metrics\n')
+      return
+    }
+    registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+      (error: unknown) => res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`${(error as Error).message}\n`),
+    )
+  })
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen({ port, host: '127.0.0.1' }, () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    const why = code === 'EADDRINUSE' ? 'is already in use' : code === 'EACCES' ? 'is not allowed' : `cannot be opened (${(error as Error).message})`
+    throw new StrataError('E_USAGE', `metrics port ${port} on 127.0.0.1 ${why}`, {
+      hint: 'choose another --metrics-port, or 0 for any free port',
+      port,
+    }, { cause: error })
+  }
+  server.on('error', () => {}) // after listening, a socket error must not crash the run
+  return server
+}
+
+async function closeServer(server: Server): Promise<void> {
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve())
+    server.closeAllConnections()
+  })
+}
+
+/** This process's storage I/O counters (Linux /proc/self/io); null where unreadable. */
+async function readProcessIo(): Promise<{ read: number; write: number } | null> {
+  try {
+    const text = await readFile('/proc/self/io', 'utf8')
+    const read = /^read_bytes:\s*(\d+)\s*$/m.exec(text)
+    const write = /^write_bytes:\s*(\d+)\s*$/m.exec(text)
+    if (!read || !write) return null
+    return { read: Number(read[1]), write: Number(write[1]) }
+  } catch {
+    return null
+  }
+}
+
+/** A count from the server, or null when it is not a usable number. */
+function count(value: unknown): number | null {
+  const n = typeof value === 'number' ? value : typeof value === 'string' || typeof value === 'bigint' ? Number(value) : Number.NaN
+  return Number.isFinite(n) && n >= 0 ? n : null
+}
+
+/** Waits for `pending`, at most `ms`. */
+async function settle(pending: Promise<unknown> | null, ms: number): Promise<void> {
+  if (!pending) return
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([
+    pending.catch(() => {}),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms)
+      timer.unref()
+    }),
+  ])
+  clearTimeout(timer)
+}
