@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { appendFile, mkdir } from 'node:fs/promises'
+import { mkdir, open, type FileHandle } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import type { ConfigFile } from '../config/schema.js'
 import { redact } from '../errors/redact.js'
@@ -56,6 +56,9 @@ const WEBHOOK_TIMEOUT_MS = 2_000
 const WEBHOOK_RETRIES = 3
 const BACKOFF_MS = 200
 const COMMAND_TIMEOUT_MS = 10_000
+/** How long a file sink gathers alerts before writing them together. */
+const FILE_FLUSH_MS = 100
+
 /** console and file sinks write locally; this bounds a stuck disk. */
 const LOCAL_BUDGET_MS = 2_000
 /** A backfill's reference rate is measured over its first minute of batch time. */
@@ -235,6 +238,11 @@ interface Sink {
   readonly budgetMs: number
   /** One delivery; resolves with null when delivered, else the error. Never rejects. */
   deliver(alert: Alert, delivery: Delivery): Promise<string | null>
+  /**
+   * Writes what the sink still holds and releases what it keeps open (a file), once the run has
+   * settled; returns the alerts it could not write after all.
+   */
+  close?(): Promise<ReadonlyArray<{ readonly alert: Alert; readonly error: string }>>
 }
 
 interface Delivery {
@@ -287,6 +295,12 @@ class Dispatcher {
     }
     this.#pending.clear()
     this.#notifyIdle()
+    for (const { sink } of this.#queues) {
+      for (const { alert, error } of (await sink.close?.().catch(() => [])) ?? []) {
+        this.#delivered--
+        this.#fail({ sink, alert, attempts: 1, abandoned: false, abort: new AbortController() }, error)
+      }
+    }
     return { alerts: this.#alerts, delivered: this.#delivered, failed: [...this.#failed] }
   }
 
@@ -331,13 +345,47 @@ function createSink(config: SinkConfig, ctx: AlertContext): Sink {
       }
     case 'file': {
       const path = resolve(ctx.baseDir, config.path)
+      // Lines are gathered for up to FILE_FLUSH_MS and written together, through a file opened
+      // once: one write per burst of alerts, not an open, a write and a close per alert, which
+      // would compete with the migration's own commits for the disk.
+      let file: Promise<FileHandle> | null = null
+      let buffered: Alert[] = []
+      let timer: NodeJS.Timeout | null = null
+      let writing: Promise<void> = Promise.resolve()
+      const lost: Array<{ alert: Alert; error: string }> = []
+      const flush = (): Promise<void> => {
+        const batch = buffered
+        buffered = []
+        writing = writing.then(async () => {
+          if (batch.length === 0) return
+          try {
+            file ??= mkdir(dirname(path), { recursive: true }).then(() => open(path, 'a'))
+            await (await file).write(batch.map((alert) => `${JSON.stringify(alert)}\n`).join(''))
+          } catch (error) {
+            for (const alert of batch) lost.push({ alert, error: describeError(error) })
+          }
+        })
+        return writing
+      }
       return {
         description: `file ${redact(config.path)}`, levels, budgetMs: LOCAL_BUDGET_MS,
         deliver: async (alert, delivery) => {
           delivery.attempts++
-          await mkdir(dirname(path), { recursive: true })
-          await appendFile(path, `${JSON.stringify(alert)}\n`)
+          buffered.push(alert)
+          timer ??= setTimeout(() => {
+            timer = null
+            void flush()
+          }, FILE_FLUSH_MS)
           return null
+        },
+        close: async () => {
+          if (timer) clearTimeout(timer)
+          timer = null
+          await flush()
+          const opened = file
+          file = null
+          await (await opened?.catch(() => null))?.close().catch(() => {})
+          return lost.splice(0)
         },
       }
     }

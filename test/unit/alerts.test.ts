@@ -315,4 +315,24 @@ describe('attachAlerts', () => {
     expect(report.failed[0]?.attempts).toBe(1)
     expect(report.failed[0]?.error).toBe(`${process.execPath} exited with code 3: no pager`)
   })
+
+  it('writes a burst of alerts to a file together, and reports each one a file it cannot write loses', async () => {
+    const events = new StrataEmitter()
+    const logs = collect(events, 'log')
+    const good = join(dir, 'burst', 'alerts.jsonl')
+    const router = attachAlerts(events, {
+      info: ['migration_started'],
+      sinks: [{ type: 'file', path: good }, { type: 'file', path: dir }],
+    }, { environment: 'prod', baseDir: dir, print: () => undefined })
+    for (let i = 0; i < 50; i++) events.emit('migration:start', { runId: 'r', revision: `m${i}`, direction: 'up', index: i, total: 50, file: `m${i}.sql` })
+    const report = await router.settle()
+    router.detach()
+    const lines = readFileSync(good, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Alert)
+    expect(lines.map((a) => a.revision)).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`))
+    // The second sink names a folder: all fifty are lost there, and said so.
+    expect(report).toMatchObject({ alerts: 50, delivered: 50 })
+    expect(report.failed).toHaveLength(50)
+    expect(report.failed[0]).toMatchObject({ event: 'migration_started', sink: `file ${dir}` })
+    expect(logs.filter((l) => l.level === 'warn' && l.message.includes('could not be delivered to file'))).toHaveLength(50)
+  })
 })
