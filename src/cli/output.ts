@@ -23,6 +23,19 @@ export function useNdjsonStderr(on: boolean): void {
 
 let liveOpen = false
 
+const EVENT_CHUNK = 16 * 1024
+let pendingEvents = ''
+let flushScheduled = false
+
+/** Writes the NDJSON events gathered so far (the CLI calls it before it exits). */
+export function flushEvents(): void {
+  flushScheduled = false
+  if (pendingEvents.length === 0) return
+  const text = pendingEvents
+  pendingEvents = ''
+  process.stderr.write(text)
+}
+
 /** Ends a line drawn by `out.live` so that what follows starts on a line of its own. */
 function endLive(): void {
   if (!liveOpen) return
@@ -51,9 +64,18 @@ export const out = {
     process.stderr.write(`\r\u001b[2K${redact(line)}${final ? '\n' : ''}`)
     liveOpen = !final
   },
-  /** One NDJSON event on stderr. */
+  /**
+   * One NDJSON event on stderr. Lines are gathered and written together (at 16 KiB, or when the
+   * event loop next turns, and before exit): a run of 500 migrations emits thousands of events,
+   * and a write each would cost more than everything else monitoring does.
+   */
   event(payload: Record<string, unknown>): void {
-    process.stderr.write(`${JSON.stringify({ ...payload, at: new Date().toISOString() }, jsonReplacer)}\n`)
+    pendingEvents += `${JSON.stringify({ ...payload, at: new Date().toISOString() }, jsonReplacer)}\n`
+    if (pendingEvents.length >= EVENT_CHUNK) flushEvents()
+    else if (!flushScheduled) {
+      flushScheduled = true
+      setImmediate(flushEvents)
+    }
   },
 }
 
