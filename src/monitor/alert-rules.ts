@@ -1,0 +1,155 @@
+import type { AlertEvent, StrataEmitter, StrataEvents } from '../events/events.js'
+import type { AlertsConfig } from './alerts.js'
+
+/** The alert rules of SPEC S8: what in the event stream raises which of the nine alerts. */
+
+const DEFAULT_LONG_RUNNING_S = 600
+const DEFAULT_DEGRADATION_RATIO = 0.5
+/** Samples in a row over `cpu_percent` before it counts: a migration is busy by nature, in bursts. */
+const CPU_SAMPLES = 3
+/** A backfill's reference rate is measured over its first minute of batch time. */
+const REFERENCE_WINDOW_MS = 60_000
+
+export type Raise = (event: AlertEvent, runId: string | null, revision: string | null, message: string) => void
+
+interface RunState {
+  readonly runId: string
+  failureSeen: boolean
+  readonly started: Set<string>
+  readonly completed: Set<string>
+  readonly resources: Set<'cpu' | 'memory'>
+  timer?: NodeJS.Timeout
+}
+
+interface BackfillState {
+  rows: number
+  /** Batch time seen so far, the first batch included. */
+  elapsedMs: number
+  referenceRows: number
+  referenceMs: number
+  raised: boolean
+}
+
+/** Subscribes the nine rules; returns the function that unsubscribes them. */
+export function watchRules(events: StrataEmitter, config: AlertsConfig, raise: Raise, timeLongRuns: boolean): () => void {
+  const longRunningMs = (config.thresholds?.long_running_s ?? DEFAULT_LONG_RUNNING_S) * 1000
+  const ratio = config.thresholds?.degradation_ratio ?? DEFAULT_DEGRADATION_RATIO
+  // No default: a CLI that migrates keeps a core busy, so only a configured limit is an alert.
+  const cpuPercent = config.thresholds?.cpu_percent ?? Number.POSITIVE_INFINITY
+  const rssMb = config.thresholds?.rss_mb ?? Number.POSITIVE_INFINITY
+  const busy = new Map<string | null, number>()
+  const runs = new Map<string, RunState>()
+  const active = new Set<string>()
+  const backfills = new Map<string, BackfillState>()
+  const offs: Array<() => void> = []
+  const on = <E extends keyof StrataEvents>(name: E, listener: (payload: StrataEvents[E]) => void): void => {
+    events.on(name, listener)
+    offs.push(() => events.off(name, listener))
+  }
+  const run = (runId: string): RunState => {
+    let state = runs.get(runId)
+    if (!state) runs.set(runId, (state = { runId, failureSeen: false, started: new Set(), completed: new Set(), resources: new Set() }))
+    return state
+  }
+  // Events without a run id (backups, restores, checks) belong to the run going on, if any.
+  const current = (): string | null => [...active].at(-1) ?? null
+
+  on('run:start', ({ runId, command }) => {
+    const state = run(runId)
+    active.add(runId)
+    if (!timeLongRuns || state.timer) return
+    state.timer = setTimeout(() => raise('long_running', runId, null, `run ${runId} (${command}) has been running for more than ${longRunningMs / 1000} s`), longRunningMs)
+    state.timer.unref()
+  })
+  on('run:done', ({ runId, status, durationMs }) => {
+    const state = run(runId)
+    clearTimeout(state.timer)
+    if (status === 'failed' && !state.failureSeen) raise('migration_failure', runId, null, `run ${runId} failed after ${durationMs} ms`)
+    active.delete(runId)
+    runs.delete(runId)
+    for (const key of backfills.keys()) if (key.startsWith(`${runId}\u0000`)) backfills.delete(key)
+  })
+  on('migration:start', ({ runId, revision, direction, phase, index, total }) => {
+    const step = `${revision}\u0000${direction}\u0000${phase ?? ''}`
+    if (run(runId).started.has(step)) return
+    run(runId).started.add(step)
+    raise('migration_started', runId, revision, `migration ${revision} (${describeStep(direction, phase)}) started, ${index + 1} of ${total}`)
+  })
+  on('migration:done', ({ runId, revision, direction, phase, durationMs }) => {
+    const step = `${revision}\u0000${direction}\u0000${phase ?? ''}`
+    if (run(runId).completed.has(step)) return
+    run(runId).completed.add(step)
+    raise('migration_completed', runId, revision, `migration ${revision} (${describeStep(direction, phase)}) completed in ${durationMs} ms`)
+  })
+  on('migration:failed', ({ runId, revision, direction, phase, message }) => {
+    run(runId).failureSeen = true
+    raise('migration_failure', runId, revision, `migration ${revision} (${describeStep(direction, phase)}) failed: ${message}`)
+  })
+  on('rollback:start', ({ runId, revisions }) => {
+    raise('rollback_required', runId, null, `rolling back ${revisions.length > 0 ? revisions.join(', ') : 'nothing'}`)
+  })
+  on('restore:start', ({ backupId }) => {
+    const runId = current()
+    if (runId !== null) raise('rollback_required', runId, null, `restoring backup ${backupId}`)
+  })
+  on('check', ({ phase, name, status, message }) => {
+    if (phase === 'postflight' && status === 'fail' && (name === 'consistency' || name === 'row-counts')) {
+      raise('data_corruption', current(), null, `postflight check ${name} failed: ${message}`)
+    }
+  })
+  on('backup:done', ({ id, size, durationMs, verified }) => {
+    raise('backup_completed', current(), null, `backup ${id} completed (${size} bytes in ${durationMs} ms${verified ? ', verified' : ', not verified'})`)
+  })
+  on('backfill:progress', ({ runId, revision, table, rows, batchMs }) => {
+    const key = `${runId}\u0000${revision}\u0000${table}`
+    const state = backfills.get(key)
+    // A resumed backfill's first `rows` includes the rows done before the resume, so the first
+    // event only sets where counting starts.
+    if (!state || rows < state.rows) {
+      backfills.set(key, { rows, elapsedMs: batchMs, referenceRows: 0, referenceMs: 0, raised: false })
+      return
+    }
+    const delta = rows - state.rows
+    state.rows = rows
+    const inWindow = state.elapsedMs < REFERENCE_WINDOW_MS || state.referenceMs === 0
+    state.elapsedMs += batchMs
+    if (inWindow) {
+      state.referenceRows += delta
+      state.referenceMs += batchMs
+      return
+    }
+    if (state.raised || batchMs <= 0 || state.referenceRows <= 0) return
+    const reference = (state.referenceRows / state.referenceMs) * 1000
+    const rate = (delta / batchMs) * 1000
+    if (rate >= ratio * reference) return
+    state.raised = true
+    raise('performance_degradation', runId, revision,
+      `backfill of ${table} slowed to ${Math.round(rate)} rows/s, under ${Math.round(ratio * 100)}% of its starting ${Math.round(reference)} rows/s`)
+  })
+  on('metrics:sample', ({ runId, cpuPercent: cpu, rssBytes }) => {
+    const state = run(runId)
+    const streak = cpu >= cpuPercent ? (busy.get(runId) ?? 0) + 1 : 0
+    busy.set(runId, streak)
+    if (streak >= CPU_SAMPLES && !state.resources.has('cpu')) {
+      state.resources.add('cpu')
+      raise('high_resource_usage', runId, null, `CPU use at ${Math.round(cpu)}% of a core for ${streak} samples in a row (threshold ${cpuPercent}%)`)
+    }
+    const rss = rssBytes / (1024 * 1024)
+    if (rss >= rssMb && !state.resources.has('memory')) {
+      state.resources.add('memory')
+      raise('high_resource_usage', runId, null, `memory use (RSS) at ${Math.round(rss)} MiB (threshold ${rssMb} MiB)`)
+    }
+  })
+
+  return () => {
+    for (const off of offs.splice(0)) off()
+    for (const state of runs.values()) clearTimeout(state.timer)
+    runs.clear()
+    active.clear()
+    backfills.clear()
+  }
+}
+
+function describeStep(direction: string, phase: string | undefined): string {
+  return phase === undefined ? direction : `${direction}, ${phase}`
+}

@@ -1,0 +1,239 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdir, open, type FileHandle } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
+import { redact } from '../errors/redact.js'
+import type { Alert, AlertLevel } from '../events/events.js'
+import type { AlertContext, AlertsConfig } from './alerts.js'
+
+/** The sinks of SPEC S8 (console, JSONL file, webhook, command): one delivery of one alert each. */
+
+type SinkConfig = NonNullable<AlertsConfig['sinks']>[number]
+
+export const LEVELS: readonly AlertLevel[] = ['critical', 'warning', 'info']
+const WEBHOOK_TIMEOUT_MS = 2_000
+const WEBHOOK_RETRIES = 3
+const BACKOFF_MS = 200
+const COMMAND_TIMEOUT_MS = 10_000
+/** How long a file sink gathers alerts before writing them together. */
+const FILE_FLUSH_MS = 100
+/** console and file sinks write locally; this bounds a stuck disk. */
+const LOCAL_BUDGET_MS = 2_000
+/** The error of a delivery the end of the run cut short. */
+export const STILL_PENDING = 'still pending when the run ended'
+
+export interface Sink {
+  /** As messages show it, credentials masked. */
+  readonly description: string
+  readonly levels: ReadonlySet<AlertLevel>
+  /** How long one delivery may take, retries and backoff included (SPEC S8). */
+  readonly budgetMs: number
+  /** One delivery; resolves with null when delivered, else the error. Never rejects. */
+  deliver(alert: Alert, delivery: Delivery): Promise<string | null>
+  /**
+   * Writes what the sink still holds and releases what it keeps open (a file), once the run has
+   * settled; returns the alerts it could not write after all.
+   */
+  close?(): Promise<ReadonlyArray<{ readonly alert: Alert; readonly error: string }>>
+}
+
+export interface Delivery {
+  readonly sink: Sink
+  readonly alert: Alert
+  attempts: number
+  abandoned: boolean
+  readonly abort: AbortController
+}
+
+export function createSink(config: SinkConfig, ctx: AlertContext): Sink {
+  const levels = new Set<AlertLevel>(config.levels ?? LEVELS)
+  switch (config.type) {
+    case 'console':
+      return {
+        description: 'console', levels, budgetMs: LOCAL_BUDGET_MS,
+        deliver: async (alert, delivery) => {
+          delivery.attempts++
+          ctx.print(`ALERT [${alert.level}] ${alert.event}${alert.revision === null ? '' : ` ${alert.revision}`}: ${alert.message}`)
+          return null
+        },
+      }
+    case 'file': {
+      const path = resolve(ctx.baseDir, config.path)
+      // Lines are gathered for up to FILE_FLUSH_MS and written together, through a file opened
+      // once: one write per burst of alerts, not an open, a write and a close per alert, which
+      // would compete with the migration's own commits for the disk.
+      let file: Promise<FileHandle> | null = null
+      let buffered: Alert[] = []
+      let timer: NodeJS.Timeout | null = null
+      let writing: Promise<void> = Promise.resolve()
+      const lost: Array<{ alert: Alert; error: string }> = []
+      const flush = (): Promise<void> => {
+        const batch = buffered
+        buffered = []
+        writing = writing.then(async () => {
+          if (batch.length === 0) return
+          try {
+            file ??= mkdir(dirname(path), { recursive: true }).then(() => open(path, 'a'))
+            await (await file).write(batch.map((alert) => `${JSON.stringify(alert)}\n`).join(''))
+          } catch (error) {
+            for (const alert of batch) lost.push({ alert, error: describeError(error) })
+          }
+        })
+        return writing
+      }
+      return {
+        description: `file ${redact(config.path)}`, levels, budgetMs: LOCAL_BUDGET_MS,
+        deliver: async (alert, delivery) => {
+          delivery.attempts++
+          buffered.push(alert)
+          timer ??= setTimeout(() => {
+            timer = null
+            void flush()
+          }, FILE_FLUSH_MS)
+          return null
+        },
+        close: async () => {
+          if (timer) clearTimeout(timer)
+          timer = null
+          await flush()
+          const opened = file
+          file = null
+          await (await opened?.catch(() => null))?.close().catch(() => {})
+          return lost.splice(0)
+        },
+      }
+    }
+    case 'webhook': {
+      const timeoutMs = config.timeout_ms ?? WEBHOOK_TIMEOUT_MS
+      const retries = config.retries ?? WEBHOOK_RETRIES
+      const backoffMs = BACKOFF_MS * (2 ** retries - 1)
+      return {
+        description: `webhook ${maskUrl(config.url)}`, levels, budgetMs: timeoutMs * (1 + retries) + backoffMs,
+        deliver: (alert, delivery) => postAlert(config.url, alert, timeoutMs, retries, delivery),
+      }
+    }
+    case 'command':
+      return {
+        description: `command ${redact(config.command.join(' '))}`, levels, budgetMs: COMMAND_TIMEOUT_MS,
+        deliver: (alert, delivery) => runCommand(config.command, ctx.baseDir, alert, delivery),
+      }
+  }
+}
+
+/** POSTs the alert; retries network errors, timeouts and 5xx with exponential backoff. */
+async function postAlert(target: string, alert: Alert, timeoutMs: number, retries: number, delivery: Delivery): Promise<string | null> {
+  const signal = delivery.abort.signal
+  let url: URL
+  try {
+    url = new URL(target)
+  } catch {
+    return `${maskUrl(target)} is not a valid URL`
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `${maskUrl(target)} is not an http:// or https:// URL`
+  // fetch refuses URLs with credentials: send them as Basic auth.
+  const headers: Record<string, string> = { 'content-type': 'application/json' }
+  if (url.username !== '' || url.password !== '') {
+    const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`
+    headers['authorization'] = `Basic ${Buffer.from(credentials).toString('base64')}`
+    url.username = ''
+    url.password = ''
+  }
+  const body = JSON.stringify(alert)
+  for (;;) {
+    delivery.attempts++
+    let error: string
+    let retryable: boolean
+    try {
+      const response = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) })
+      await response.body?.cancel().catch(() => undefined)
+      if (response.ok) return null
+      error = `the server answered ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`
+      retryable = response.status >= 500
+    } catch (thrown) {
+      if (signal.aborted) return STILL_PENDING
+      error = fetchFailure(thrown, timeoutMs)
+      retryable = true
+    }
+    if (!retryable || delivery.attempts > retries) return error.split(url.href).join(maskUrl(target))
+    if (!(await pause(BACKOFF_MS * 2 ** (delivery.attempts - 1), signal))) return STILL_PENDING
+  }
+}
+
+/** Runs the command with the alert on stdin (no shell); a non-zero exit or a spawn error fails. */
+function runCommand(argv: readonly string[], cwd: string, alert: Alert, delivery: Delivery): Promise<string | null> {
+  const [program = '', ...args] = argv
+  delivery.attempts++
+  return new Promise((done) => {
+    let child: ChildProcess
+    try {
+      child = spawn(program, args, { cwd, stdio: ['pipe', 'ignore', 'pipe'], windowsHide: true, signal: delivery.abort.signal })
+    } catch (thrown) {
+      done(`cannot run ${program}: ${describeError(thrown)}`)
+      return
+    }
+    let stderr = ''
+    let finished = false
+    let timedOut = false
+    const timer = setTimeout(() => {
+      timedOut = true
+      child.kill('SIGKILL')
+    }, COMMAND_TIMEOUT_MS)
+    const finish = (error: string | null): void => {
+      if (finished) return
+      finished = true
+      clearTimeout(timer)
+      child.stderr?.destroy()
+      done(error === null ? null : redact(error))
+    }
+    child.stderr?.setEncoding('utf8')
+    child.stderr?.on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-500)))
+    // A command that exits without reading its stdin closes the pipe under us; its exit code decides.
+    child.stdin?.on('error', () => undefined)
+    child.stdin?.end(`${JSON.stringify(alert)}\n`)
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      if (delivery.abort.signal.aborted) return finish(STILL_PENDING)
+      if (child.pid !== undefined) return // a failed kill of a live process; its exit still comes
+      finish(error.code === 'ENOENT' ? `program ${program} not found` : `cannot run ${program}: ${error.message}`)
+    })
+    child.on('close', (code, signal) => {
+      if (code === 0 && !timedOut) return finish(null)
+      const how = timedOut ? `timed out after ${COMMAND_TIMEOUT_MS} ms and was killed`
+        : code !== null ? `exited with code ${code}` : `was killed by ${signal ?? 'a signal'}`
+      finish(`${program} ${how}${stderr.trim() ? `: ${stderr.trim()}` : ''}`)
+    })
+  })
+}
+
+/** Waits `ms`; false when the delivery was abandoned meanwhile. */
+function pause(ms: number, signal: AbortSignal): Promise<boolean> {
+  return new Promise((done) => {
+    if (signal.aborted) return done(false)
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', stop)
+      done(true)
+    }, ms)
+    const stop = (): void => {
+      clearTimeout(timer)
+      done(false)
+    }
+    signal.addEventListener('abort', stop, { once: true })
+  })
+}
+
+/** The URL as messages show it: user:password (redact) and every query value masked. */
+function maskUrl(url: string): string {
+  return redact(url)
+    .replace(/([a-z][a-z0-9+.-]*:\/\/)[^:/?#@\s]+@/gi, '$1****@')
+    .replace(/([?&][^=&#\s]*)=[^&#\s]*/g, '$1=****')
+}
+
+function fetchFailure(error: unknown, timeoutMs: number): string {
+  const name = error instanceof Error ? error.name : ''
+  if (name === 'TimeoutError' || name === 'AbortError') return `timed out after ${timeoutMs} ms`
+  const cause = (error as { cause?: { code?: string; message?: string } } | null)?.cause
+  if (cause?.code !== undefined) return `network error (${cause.code}${cause.message ? `: ${cause.message}` : ''})`
+  return describeError(cause ?? error)
+}
+
+export function describeError(error: unknown): string {
+  return redact(error instanceof Error ? error.message : String(error))
+}
