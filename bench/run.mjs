@@ -355,9 +355,12 @@ alerts:
   const { writeSync } = await import('node:fs')
   let pending = ''
   let scheduled = false
+  let lastMs = -1
+  let lastIso = ''
+  const isoNow = () => { const now = Date.now(); if (now !== lastMs) { lastMs = now; lastIso = new Date(now).toISOString() } return lastIso }
   const flushNdjson = () => { scheduled = false; if (pending) { writeSync(devNull, pending); pending = '' } }
   const ndjson = (type, payload) => {
-    pending += `${JSON.stringify({ type, ...payload, at: new Date().toISOString() })}\n`
+    pending += `${JSON.stringify({ type, ...payload, at: isoNow() })}\n`
     if (pending.length >= 16384) flushNdjson()
     else if (!scheduled) { scheduled = true; setImmediate(flushNdjson) }
   }
@@ -412,7 +415,8 @@ const { openSync, writeSync } = await import('node:fs');
 const strata = await Strata.open(${open});
 ${watchedRun ? `const out = openSync('/dev/null', 'w'); let pending = ''; let scheduled = false;
 const flush = () => { scheduled = false; if (pending) { writeSync(out, pending); pending = '' } };
-for (const type of ${JSON.stringify(EVENTS)}) strata.on(type, (p) => { pending += JSON.stringify({ type, ...p, at: new Date().toISOString() }) + '\\n'; if (pending.length >= 16384) flush(); else if (!scheduled) { scheduled = true; setImmediate(flush) } });` : ''}
+let lastMs = -1; let lastIso = ''; const isoNow = () => { const now = Date.now(); if (now !== lastMs) { lastMs = now; lastIso = new Date(now).toISOString() } return lastIso };
+for (const type of ${JSON.stringify(EVENTS)}) strata.on(type, (p) => { pending += JSON.stringify({ type, ...p, at: isoNow() }) + '\\n'; if (pending.length >= 16384) flush(); else if (!scheduled) { scheduled = true; setImmediate(flush) } });` : ''}
 const started = performance.now();
 await strata.up();
 console.log(JSON.stringify({ ms: performance.now() - started }));`

@@ -1,4 +1,5 @@
 import { StrataError, redact, toStrataError, type ExitCode } from '../errors/index.js'
+import { isoNow } from '../util/clock.js'
 
 /** Global flags every command sees (SPEC S12). */
 export interface GlobalOptions {
@@ -70,7 +71,7 @@ export const out = {
    * and a write each would cost more than everything else monitoring does.
    */
   event(payload: Record<string, unknown>): void {
-    pendingEvents += `${JSON.stringify({ ...payload, at: new Date().toISOString() }, jsonReplacer)}\n`
+    pendingEvents += `${JSON.stringify({ ...payload, at: isoNow() }, jsonReplacer)}\n`
     if (pendingEvents.length >= EVENT_CHUNK) flushEvents()
     else if (!flushScheduled) {
       flushScheduled = true

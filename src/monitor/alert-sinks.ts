@@ -36,12 +36,19 @@ export interface Sink {
   close?(): Promise<ReadonlyArray<{ readonly alert: Alert; readonly error: string }>>
 }
 
-export interface Delivery {
-  readonly sink: Sink
-  readonly alert: Alert
-  attempts: number
-  abandoned: boolean
-  readonly abort: AbortController
+/** One alert on its way to one sink. */
+export class Delivery {
+  attempts = 0
+  abandoned = false
+  #abort: AbortController | undefined
+
+  constructor(readonly sink: Sink, readonly alert: Alert) {}
+
+  /** Made on first use: only webhooks and commands (and the end of a run) need one. */
+  get abort(): AbortController {
+    this.#abort ??= new AbortController()
+    return this.#abort
+  }
 }
 
 export function createSink(config: SinkConfig, ctx: AlertContext): Sink {

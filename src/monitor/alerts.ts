@@ -2,7 +2,8 @@ import type { ConfigFile } from '../config/schema.js'
 import { redact } from '../errors/redact.js'
 import type { Alert, AlertEvent, AlertLevel, StrataEmitter } from '../events/events.js'
 import { watchRules, type Raise } from './alert-rules.js'
-import { LEVELS, STILL_PENDING, createSink, describeError, type Delivery, type Sink } from './alert-sinks.js'
+import { isoNow } from '../util/clock.js'
+import { Delivery, LEVELS, STILL_PENDING, createSink, describeError, type Sink } from './alert-sinks.js'
 
 /**
  * Alerts (SPEC S8): rules turn the event stream into alerts, and each alert goes to the sinks
@@ -54,7 +55,7 @@ export function attachAlerts(events: StrataEmitter, config: AlertsConfig, ctx: A
   const raise: Raise = (event, runId, revision, message) => {
     const level = levelOf.get(event)
     if (level === undefined) return
-    const alert: Alert = Object.freeze({ level, event, runId, environment: ctx.environment, revision, message: redact(message), at: new Date().toISOString() })
+    const alert: Alert = Object.freeze({ level, event, runId, environment: ctx.environment, revision, message: redact(message), at: isoNow() })
     events.emit('alert', alert)
     dispatcher.dispatch(alert)
   }
@@ -81,7 +82,7 @@ class Dispatcher {
     this.#alerts++
     for (const queue of this.#queues) {
       if (!queue.sink.levels.has(alert.level)) continue
-      const delivery: Delivery = { sink: queue.sink, alert, attempts: 0, abandoned: false, abort: new AbortController() }
+      const delivery = new Delivery(queue.sink, alert)
       this.#pending.add(delivery)
       queue.tail = queue.tail.then(() => this.#run(delivery))
     }
@@ -107,7 +108,9 @@ class Dispatcher {
     for (const { sink } of this.#queues) {
       for (const { alert, error } of (await sink.close?.().catch(() => [])) ?? []) {
         this.#delivered--
-        this.#fail({ sink, alert, attempts: 1, abandoned: false, abort: new AbortController() }, error)
+        const lost = new Delivery(sink, alert)
+        lost.attempts = 1
+        this.#fail(lost, error)
       }
     }
     return { alerts: this.#alerts, delivered: this.#delivered, failed: [...this.#failed] }
