@@ -16,7 +16,7 @@ import { StrataError } from '../errors/index.js'
 
 import { VERSION } from '../version.js'
 
-export function buildProgram(): Command {
+export function buildProgram(ndjson = false): Command {
   const program = new Command('strata')
     .description('Database migrations that follow the migration SOP: plan, check, back up, migrate, validate, roll back, record.')
     .version(VERSION, '-V, --version')
@@ -30,7 +30,8 @@ export function buildProgram(): Command {
     .addOption(new Option('--progress <mode>', 'progress output on stderr').choices(['bar', 'plain', 'json']))
     .option('--lock-timeout <seconds>', 'wait this long for another runner (default 60)')
     .option('--metrics-port <port>', 'serve the run\'s metrics at http://127.0.0.1:PORT/metrics (Prometheus)')
-    .showHelpAfterError('(run `strata --help` for usage)')
+    // With --progress json, stderr carries NDJSON only: the usage hint goes with the error event.
+    .showHelpAfterError(ndjson ? false : '(run `strata --help` for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text), outputError: () => {} })
   for (const register of [registerInit, registerNew, registerStatus, registerHistory, registerPlan, registerMigrate, registerAdmin, registerChecks, registerBackup, registerTest, registerLint]) {
@@ -41,11 +42,12 @@ export function buildProgram(): Command {
 
 /** Runs the CLI and resolves to the exit code (SPEC S12). */
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram()
   const args = argv.map((arg, i) => (i > 0 && /^[+-]\d+$/.test(arg) ? `${RELATIVE_MARK}${arg}` : arg))
   // Flags are read before parsing too, so a usage error is reported in the requested format.
   const early: GlobalOptions = { json: args.includes('--json'), debug: args.includes('--debug') }
-  useNdjsonStderr(args.includes('--progress=json') || args.some((a, i) => a === '--progress' && args[i + 1] === 'json'))
+  const ndjson = args.includes('--progress=json') || args.some((a, i) => a === '--progress' && args[i + 1] === 'json')
+  useNdjsonStderr(ndjson)
+  const program = buildProgram(ndjson)
   try {
     await program.parseAsync(['node', 'strata', ...args])
     return Number(process.exitCode ?? 0)

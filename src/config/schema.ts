@@ -38,7 +38,7 @@ const alertEvent = z.enum([
 const sink = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('console'), levels: z.array(z.enum(['critical', 'warning', 'info'])).optional() }),
   z.strictObject({ type: z.literal('file'), path: z.string(), levels: z.array(z.enum(['critical', 'warning', 'info'])).optional() }),
-  z.strictObject({ type: z.literal('webhook'), url: z.string(), timeout_ms: z.number().int().positive().optional(), retries: z.number().int().min(0).optional(), levels: z.array(z.enum(['critical', 'warning', 'info'])).optional() }),
+  z.strictObject({ type: z.literal('webhook'), url: z.string().refine(isHttpUrl, 'must be an http:// or https:// URL'), timeout_ms: z.number().int().positive().optional(), retries: z.number().int().min(0).optional(), levels: z.array(z.enum(['critical', 'warning', 'info'])).optional() }),
   z.strictObject({ type: z.literal('command'), command: z.array(z.string()).min(1), levels: z.array(z.enum(['critical', 'warning', 'info'])).optional() }),
 ])
 
@@ -84,3 +84,13 @@ export const KNOWN_KEYS: readonly string[] = [
   'regression_factor', 'name', 'sql', 'expect', 'http', 'status', 'body', 'command', 'timeout_ms', 'type',
   'path', 'levels', 'retries',
 ]
+
+/** A webhook's URL: http or https, and parseable (credentials may sit in it; they are masked). */
+function isHttpUrl(value: string): boolean {
+  try {
+    const { protocol } = new URL(value)
+    return protocol === 'http:' || protocol === 'https:'
+  } catch {
+    return false
+  }
+}

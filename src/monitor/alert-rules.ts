@@ -40,6 +40,8 @@ export function watchRules(events: StrataEmitter, config: AlertsConfig, raise: R
   const busy = new Map<string | null, number>()
   const runs = new Map<string, RunState>()
   const active = new Set<string>()
+  /** Runs that have ended: what arrives for them afterwards (the sampler's last sample) raises nothing. */
+  const ended = new Set<string>()
   const backfills = new Map<string, BackfillState>()
   const offs: Array<() => void> = []
   const on = <E extends keyof StrataEvents>(name: E, listener: (payload: StrataEvents[E]) => void): void => {
@@ -67,6 +69,7 @@ export function watchRules(events: StrataEmitter, config: AlertsConfig, raise: R
     if (status === 'failed' && !state.failureSeen) raise('migration_failure', runId, null, `run ${runId} failed after ${durationMs} ms`)
     active.delete(runId)
     runs.delete(runId)
+    ended.add(runId)
     for (const key of backfills.keys()) if (key.startsWith(`${runId}\u0000`)) backfills.delete(key)
   })
   on('migration:start', ({ runId, revision, direction, phase, index, total }) => {
@@ -127,6 +130,7 @@ export function watchRules(events: StrataEmitter, config: AlertsConfig, raise: R
       `backfill of ${table} slowed to ${Math.round(rate)} rows/s, under ${Math.round(ratio * 100)}% of its starting ${Math.round(reference)} rows/s`)
   })
   on('metrics:sample', ({ runId, cpuPercent: cpu, rssBytes }) => {
+    if (ended.has(runId)) return
     const state = run(runId)
     const streak = cpu >= cpuPercent ? (busy.get(runId) ?? 0) + 1 : 0
     busy.set(runId, streak)

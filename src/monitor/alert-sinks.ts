@@ -149,16 +149,25 @@ async function postAlert(target: string, alert: Alert, timeoutMs: number, retrie
     delivery.attempts++
     let error: string
     let retryable: boolean
+    // The attempt's own controller and timer, held here: on Node 20 a signal made by
+    // AbortSignal.timeout() inside AbortSignal.any() can be collected and never fire.
+    const attempt = new AbortController()
+    const timer = setTimeout(() => attempt.abort(new DOMException('timed out', 'TimeoutError')), timeoutMs)
+    const stop = (): void => attempt.abort(signal.reason)
+    signal.addEventListener('abort', stop, { once: true })
     try {
-      const response = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) })
+      const response = await fetch(url, { method: 'POST', headers, body, signal: attempt.signal })
       await response.body?.cancel().catch(() => undefined)
       if (response.ok) return null
       error = `the server answered ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`
       retryable = response.status >= 500
     } catch (thrown) {
       if (signal.aborted) return STILL_PENDING
-      error = fetchFailure(thrown, timeoutMs)
+      error = fetchFailure(attempt.signal.reason ?? thrown, timeoutMs)
       retryable = true
+    } finally {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', stop)
     }
     if (!retryable || delivery.attempts > retries) return error.split(url.href).join(maskUrl(target))
     if (!(await pause(BACKOFF_MS * 2 ** (delivery.attempts - 1), signal))) return STILL_PENDING

@@ -82,18 +82,17 @@ export async function migrate(project: Project, options: MigrateOptions): Promis
     if (declined) throw await run.refuse(declined)
     // A data migration is always backed up first, whatever the policy (SPEC S7).
     if (!backups && plan.steps.some((s) => s.migration.data && s.direction === 'up')) backups = await openBackups(project)
-    await run.start()
-    const started = { runId: run.id, command, environment: project.config.environment, steps: plan.steps.map((s) => ({ revision: s.revision, direction: s.direction })) }
-    if (plan.steps.length === 0) {
-      project.events.emit('run:start', started)
-      const report: RunReport = { runId: run.id, direction: plan.direction, results: [], failure: null, rollback: null, state: 'complete', changed: [] }
-      await run.finish('succeeded', plan.toHeads, { report })
-      return { runId: run.id, plan, report, preflight: [], postflight: [], backup: null }
-    }
-    // Metrics and alerts watch the run from here (SPEC S8); what they saw goes into its record.
-    const monitoring = options.monitor === false ? null : await startMonitoring(project, run.id, options.metricsPort)
+    // Metrics and alerts watch a run with steps (SPEC S8); what they saw goes into its record.
+    // Started before the run is recorded: a metrics port in use is refused with nothing touched.
+    const monitoring = options.monitor === false || plan.steps.length === 0 ? null : await startMonitoring(project, run.id, options.metricsPort)
     try {
-      project.events.emit('run:start', started)
+      await run.start()
+      run.announce(plan.steps.map((s) => ({ revision: s.revision, direction: s.direction })))
+      if (plan.steps.length === 0) {
+        const report: RunReport = { runId: run.id, direction: plan.direction, results: [], failure: null, rollback: null, state: 'complete', changed: [] }
+        await run.finish('succeeded', plan.toHeads, { report })
+        return { runId: run.id, plan, report, preflight: [], postflight: [], backup: null }
+      }
       return await checkedRun(project, session, options, run, plan, comparison, backups)
     } finally {
       if (monitoring) {
@@ -168,7 +167,6 @@ class Pipeline {
     if (failing.length > 0) throw await this.#postflightFailed(report, failing, started)
     await recordSchema(project, this.session.conn, after?.schema)
     await run.finish('succeeded', plan.toHeads, { report, backupId: this.backup?.id ?? null })
-    project.events.emit('run:done', { runId: run.id, status: 'succeeded', durationMs: Math.round(performance.now() - started) })
     return { runId: run.id, plan, report, preflight: preflightChecks, postflight: checks, backup: this.backup }
   }
 
@@ -268,7 +266,6 @@ class Pipeline {
     const after: Comparison | null = await compare(project, this.session.conn).catch(() => null)
     await recordSchema(project, this.session.conn).catch(() => {})
     await run.finish(status, after ? project.graph.currentHeads(after.appliedSet) : run.from, { error, report, backupId: this.backup?.id ?? null })
-    project.events.emit('run:done', { runId: run.id, status, durationMs: Math.round(performance.now() - started) })
   }
 }
 
@@ -279,7 +276,16 @@ class RunRecorder {
   readonly #startedAt = new Date().toISOString()
   from: readonly string[] = []
 
+  /** Set once `run:start` went out: every finish then sends the matching `run:done`. */
+  #announcedAt: number | null = null
+
   constructor(readonly project: Project, readonly session: LockedSession, readonly command: Direction | PhaseCommand) {}
+
+  /** Emits `run:start` (SPEC S8); the run's finish, whatever it is, emits `run:done`. */
+  announce(steps: ReadonlyArray<{ revision: string; direction: Direction }>): void {
+    this.#announcedAt = performance.now()
+    this.project.events.emit('run:start', { runId: this.id, command: this.command, environment: this.project.config.environment, steps })
+  }
 
   async start(): Promise<void> {
     const { history, config } = this.project
@@ -305,6 +311,11 @@ class RunRecorder {
     await this.start()
     const error = outcome.error === undefined ? null : isStrataError(outcome.error) ? `${outcome.error.code}: ${outcome.error.message}` : outcome.error instanceof Error ? outcome.error.message : String(outcome.error)
     await this.project.history.finishRun(this.session.conn, this.id, { status, toRevisions: to, error, report: outcome.report, backupId: outcome.backupId ?? null })
+    if (this.#announcedAt !== null) {
+      const durationMs = Math.round(performance.now() - this.#announcedAt)
+      this.#announcedAt = null
+      this.project.events.emit('run:done', { runId: this.id, status, durationMs })
+    }
   }
 }
 

@@ -111,9 +111,34 @@ DELETE FROM graphics;
       expect(run.stderr).toContain(String(port))
       const bad = strata(['up', '--metrics-port', 'eighty', '--url', 'sqlite:app.db', '--migrations', 'migrations'], project.dir)
       expect(bad.code).toBe(2)
+      // Refused before the run was recorded: no run row left `running`.
+      const tables = rows<{ name: string }>(join(project.dir, 'app.db'), "SELECT name FROM sqlite_master WHERE name = 'strata_runs'")
+      if (tables.length > 0) expect(rows(join(project.dir, 'app.db'), 'SELECT run_id FROM strata_runs')).toEqual([])
     } finally {
       await new Promise((resolve) => taken.close(resolve))
     }
+  })
+})
+
+describe('the event stream as NDJSON', () => {
+  const project = useProject()
+  const URL = ['--url', 'sqlite:app.db', '--migrations', 'migrations']
+  const events = (stderr: string): Array<{ type: string; status?: string }> => stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; status?: string })
+
+  it('pairs every run:start with a run:done, refused and no-op runs included, and stays NDJSON on usage errors', () => {
+    project.write('001_graphics.sql', TABLE)
+    writeFileSync(join(project.dir, 'strata.yaml'), 'migrations: migrations\nenvironments: { development: { url: "sqlite:app.db" } }\nchecks:\n  preflight: [ { name: never, sql: "SELECT 0", expect: 1 } ]\n')
+    const refused = strata(['up', '--progress', 'json'], project.dir)
+    expect(refused.code).toBe(3)
+    expect(events(refused.stderr).filter((e) => e.type === 'run:start' || e.type === 'run:done').map((e) => `${e.type} ${e.status ?? ''}`.trim())).toEqual(['run:start', 'run:done refused'])
+    writeFileSync(join(project.dir, 'strata.yaml'), 'migrations: migrations\nenvironments: { development: { url: "sqlite:app.db" } }\n')
+    expect(strata(['up'], project.dir).code).toBe(0)
+    const idle = strata(['up', '--progress', 'json'], project.dir)
+    expect(idle.code).toBe(0)
+    expect(events(idle.stderr).filter((e) => e.type === 'run:start' || e.type === 'run:done').map((e) => `${e.type} ${e.status ?? ''}`.trim())).toEqual(['run:start', 'run:done succeeded'])
+    const usage = strata(['up', '--bogus', '--progress', 'json', ...URL], project.dir)
+    expect(usage.code).toBe(2)
+    expect(events(usage.stderr).map((e) => e.type)).toEqual(['log'])
   })
 })
 
@@ -208,5 +233,10 @@ ${sinks}
     expect(run.code).toBe(2)
     expect(run.stderr).toContain('E_CONFIG')
     expect(run.stderr).toContain('pager')
+    writeFileSync(join(project.dir, 'strata.yaml'), 'migrations: migrations\nenvironments: { development: { url: "sqlite:app.db" } }\nalerts:\n  sinks: [{ type: webhook, url: "ftp://hooks.example/x" }]\n')
+    run = strata(['status', ...URL], project.dir)
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain('alerts.sinks.0.url')
+    expect(run.stderr).toContain('must be an http:// or https:// URL')
   })
 })

@@ -316,6 +316,20 @@ describe('attachAlerts', () => {
     expect(report.failed[0]?.error).toBe(`${process.execPath} exited with code 3: no pager`)
   })
 
+  it('raises a resource alert once per run, and nothing for a sample that arrives after the run ended', async () => {
+    const events = new StrataEmitter()
+    const seen = collect(events, 'alert')
+    const router = attachAlerts(events, { warning: ['high_resource_usage'], thresholds: { rss_mb: 10 } }, { environment: null, baseDir: dir, print: () => undefined })
+    events.emit('run:start', { runId: 'r', command: 'up', environment: null, steps: [] })
+    events.emit('metrics:sample', sample('r', 1, 64))
+    events.emit('metrics:sample', sample('r', 1, 64))
+    events.emit('run:done', { runId: 'r', status: 'succeeded', durationMs: 5 })
+    events.emit('metrics:sample', sample('r', 1, 64))
+    await router.settle()
+    router.detach()
+    expect(seen.map((a) => a.event)).toEqual(['high_resource_usage'])
+  })
+
   it('writes a burst of alerts to a file together, and reports each one a file it cannot write loses', async () => {
     const events = new StrataEmitter()
     const logs = collect(events, 'log')
