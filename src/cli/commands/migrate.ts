@@ -30,26 +30,22 @@ export function registerMigrate(program: Command): void {
       const result = await strata.down(resolved, runOptions(options, local))
       finish(options, result)
     })
-  program
-    .command('complete <revision>')
-    .description('expand/contract: run the contract phase of an expanded REVISION, once the new application is deployed')
-    .action(async (target: string, _local, command: Command) => {
-      const options = globals(command)
-      const revision = unmarkTarget(target) ?? target
-      const strata = await openStrata(options, true)
-      announce(options, 'complete', revision, strata.config.url.redacted, strata.config.environment)
-      finishPhase(options, 'complete', await strata.complete(revision, runOptions(options, {})))
-    })
-  program
-    .command('abort <revision>')
-    .description('expand/contract: undo the expand of REVISION (its abort, or the reverse of its expand ops)')
-    .action(async (target: string, _local, command: Command) => {
-      const options = globals(command)
-      const revision = unmarkTarget(target) ?? target
-      const strata = await openStrata(options, true)
-      announce(options, 'abort', revision, strata.config.url.redacted, strata.config.environment)
-      finishPhase(options, 'abort', await strata.abort(revision, runOptions(options, {})))
-    })
+  const phases = [
+    ['complete', 'expand/contract: run the contract phase of an expanded REVISION, once the new application is deployed'],
+    ['abort', 'expand/contract: undo the expand of REVISION (its abort, or the reverse of its expand ops)'],
+  ] as const
+  for (const [name, description] of phases) {
+    program
+      .command(`${name} <revision>`)
+      .description(description)
+      .action(async (target: string, _local, command: Command) => {
+        const options = globals(command)
+        const revision = unmarkTarget(target) ?? target
+        const strata = await openStrata(options, true)
+        announce(options, name, revision, strata.config.url.redacted, strata.config.environment)
+        finishPhase(options, name, await strata[name](revision, runOptions(options, {})))
+      })
+  }
 }
 
 function runOptions(options: GlobalOptions, local: { singleTransaction?: boolean }): RunOptions {
