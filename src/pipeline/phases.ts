@@ -2,7 +2,7 @@ import type { Connection } from '../dialects/dialect.js'
 import { StrataError } from '../errors/index.js'
 import { phaseStep } from '../plan/phases.js'
 import type { Plan } from '../plan/plan.js'
-import { landingOf } from '../runner/landed.js'
+import { interruptedIndex, landingOf } from '../runner/landed.js'
 import type { Project } from './session.js'
 import type { Comparison } from './status.js'
 
@@ -82,8 +82,7 @@ export async function phasePlan(project: Project, conn: Connection, comparison: 
     const done = new Set([...checkpoints].filter(([, c]) => c.state === 'done').map(([index]) => index))
     // The op the run was executing when it stopped may have taken effect (or left an invalid
     // index) without being recorded: the abort undoes it too.
-    let interrupted = 0
-    while (done.has(interrupted)) interrupted++
+    const interrupted = interruptedIndex((i) => done.has(i))
     const op = migration.phases.expandOps?.[interrupted]
     if (op && (await landingOf(op, conn, project.dialect, project.config.tablePrefix)) !== 'absent') done.add(interrupted)
     return plan([phaseStep(migration, 'abort', done)])

@@ -25,3 +25,10 @@ export async function landingOf(op: Operation, conn: Connection, dialect: Dialec
   }
   return 'landed'
 }
+
+/** The index of the op an interrupted run was executing: the first one its checkpoints do not list as done. */
+export function interruptedIndex(isDone: (opIndex: number) => boolean): number {
+  let index = 0
+  while (isDone(index)) index++
+  return index
+}

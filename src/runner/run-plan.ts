@@ -8,7 +8,7 @@ import { counterpart, type Phase } from '../plan/phases.js'
 import { executeMigration, isConcurrent, messageOf, type ExecutedStatement } from './execute-migration.js'
 import type { OpOf, Operation } from '../ops/operation.js'
 import { runBackfill } from './backfill.js'
-import { landingOf } from './landed.js'
+import { interruptedIndex, landingOf } from './landed.js'
 import { describeOp } from '../ops/reverse.js'
 import { StatementJournal, undoSummary, undoneError } from './statement-journal.js'
 
@@ -311,9 +311,7 @@ async function resumeSkips(migration: MigrationDef, progress: ReadonlyMap<number
     }
     return true
   }
-  let interrupted = 0
-  while (progress.get(interrupted)?.state === 'done') interrupted++
-  if (progress.size === 0 || opIndex !== interrupted) return false
+  if (progress.size === 0 || opIndex !== interruptedIndex((i) => progress.get(i)?.state === 'done')) return false
   const { dialect, history, events } = options
   const landing = await landingOf(op, conn, dialect, options.tablePrefix ?? '')
   if (landing === 'landed') {

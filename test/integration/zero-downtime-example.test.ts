@@ -5,6 +5,7 @@ import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { ROOT, copyExample, strata, strataAsync } from '../support/cli.js'
 import { DIALECTS, type TestDatabase } from '../support/dialects.js'
+import { rows as sqliteRows } from '../support/sqlite.js'
 
 /** Rows the dashboard has before the change, beyond the five the initial migration inserts. */
 const ROWS = 100_000
@@ -111,15 +112,6 @@ for (const dialect of DIALECTS) {
       }
     })
   })
-}
-
-function sqliteRows<T>(file: string, sql: string): T[] {
-  const db = new Database(file, { readonly: true })
-  try {
-    return db.prepare(sql).all() as T[]
-  } finally {
-    db.close()
-  }
 }
 
 function sqliteExec(file: string, sql: string): void {
