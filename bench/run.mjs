@@ -318,7 +318,9 @@ console.log(JSON.stringify({ ms: performance.now() - started, stepMs, longest, b
 
 // 5. The cost of full monitoring (metrics served on a port, every alert rule with a file sink,
 // NDJSON of every event) on W1 (apply 500) and on the 2,000,000-row backfill, against the same
-// runs unwatched (`monitor: false`). Rounds alternate; the ratio is the median of the rounds'.
+// runs unwatched (`monitor: false`, same config file). Each side runs in processes of its own
+// (bench/watch-child.mjs), in the order unwatched, watched, watched, unwatched, so that neither
+// side always goes first.
 if (want('monitoring')) {
   // On tmpfs where there is one: without the disk's fsync jitter the runs are steadier, and
   // monitoring's share of a faster run is, if anything, larger.
@@ -326,9 +328,7 @@ if (want('monitoring')) {
   const dir = join(shm ?? work, 'monitoring')
   const migrations = join(dir, 'migrations')
   writeMigrations(migrations, 500)
-  const EVENTS = ['run:start', 'migration:start', 'statement', 'migration:done', 'migration:failed', 'backfill:progress', 'check', 'backup:start', 'backup:done',
-    'restore:start', 'restore:done', 'rollback:start', 'rollback:done', 'lock:wait', 'metrics:sample', 'alert', 'run:done', 'log']
-  const watchedConfig = (name, db, migrationsDir) => {
+  const configFor = (name, db, migrationsDir) => {
     const path = join(dir, `${name}.yaml`)
     writeFileSync(path, `migrations: ${JSON.stringify(migrationsDir)}
 environments: { bench: { url: ${JSON.stringify(`sqlite:${db}`)} } }
@@ -341,55 +341,36 @@ alerts:
 `)
     return path
   }
-  // Each of the 500 commits waits for the disk, whose timing varies far more than 3% from one
+  const sides = { bare: { wall: [], cpu: [] }, watched: { wall: [], cpu: [] } }
+  const runSide = (side, configs, warmup) => {
+    spawnSync('sync')
+    const run = spawnSync(process.execPath, [join(ROOT, 'bench', 'watch-child.mjs'), JSON.stringify({ watched: side === 'watched', configs, warmup })],
+      { encoding: 'utf8', env: { ...process.env, STRATA_CACHE_DIR: join(dir, 'cache') } })
+    if (run.status !== 0) throw new Error(`the ${side} monitoring bench failed: ${run.stderr}`)
+    const { wall, cpu } = JSON.parse(run.stdout.trim().split('\n').at(-1))
+    sides[side].wall.push(...wall)
+    sides[side].cpu.push(...cpu)
+  }
+  const sum = (values) => values.reduce((a, b) => a + b, 0)
+  const ORDER = ['bare', 'watched', 'watched', 'bare']
+
+  // W1: each process applies the 500 migrations to fresh databases, 2 warm-up rounds and 6
+  // counted; 4 processes a side. Each of the 500 commits waits for storage, whose timing varies more than 3% from one
   // run to the next: besides wall time, the CPU time the process spent (all its threads) shows
   // what monitoring itself costs.
-  const rounds = 15
-  const bare = []
-  const watched = []
-  const bareCpu = []
-  const watchedCpu = []
-  // NDJSON as the CLI writes it (src/cli/output.ts): lines gathered, written at 16 KiB or when
-  // the event loop turns; here to /dev/null.
-  const devNull = (await import('node:fs')).openSync('/dev/null', 'w')
-  const { writeSync } = await import('node:fs')
-  let pending = ''
-  let scheduled = false
-  let lastMs = -1
-  let lastIso = ''
-  const isoNow = () => { const now = Date.now(); if (now !== lastMs) { lastMs = now; lastIso = new Date(now).toISOString() } return lastIso }
-  const flushNdjson = () => { scheduled = false; if (pending) { writeSync(devNull, pending); pending = '' } }
-  const ndjson = (type, payload) => {
-    pending += `${JSON.stringify({ type, ...payload, at: isoNow() })}\n`
-    if (pending.length >= 16384) flushNdjson()
-    else if (!scheduled) { scheduled = true; setImmediate(flushNdjson) }
-  }
-  const measure = async (fn, wall, cpu) => {
-    const before = process.cpuUsage()
-    wall.push(await timeIt(fn))
-    const used = process.cpuUsage(before)
-    cpu.push((used.user + used.system) / 1000)
-  }
-  for (let r = 0; r < rounds; r++) {
-    const runBare = async () => {
-      const strata = await Strata.open({ url: `sqlite:${join(dir, `bare-${r}.db`)}`, migrations, monitor: false })
-      await measure(() => strata.up(), bare, bareCpu)
-    }
-    const runWatched = async () => {
-      const strata = await Strata.open({ config: watchedConfig(`watched-${r}`, join(dir, `watched-${r}.db`), migrations), metricsPort: 0 })
-      for (const type of EVENTS) strata.on(type, (payload) => ndjson(type, payload))
-      await measure(async () => { await strata.up(); flushNdjson() }, watched, watchedCpu)
-    }
-    if (r % 2 === 0) { await runBare(); await runWatched() } else { await runWatched(); await runBare() }
-  }
-  const ratios = watched.map((w, i) => w / bare[i])
-  const cpuRatios = watchedCpu.map((w, i) => w / bareCpu[i])
-  report('W1 apply 500: unwatched (monitor: false)', `${median(bare).toFixed(0)} ms`, `(baseline, median; CPU ${median(bareCpu).toFixed(0)} ms)`)
-  report('W1 apply 500: metrics + alerts + NDJSON', `${median(watched).toFixed(0)} ms`, `(median; CPU ${median(watchedCpu).toFixed(0)} ms; 1,000 alerts to a file)`)
-  report('W1 apply 500: ratio watched / unwatched (wall)', `${median(ratios).toFixed(3)}x`, `<= 1.03x (median of ${rounds} alternating rounds; min ${Math.min(...ratios).toFixed(3)}x, max ${Math.max(...ratios).toFixed(3)}x)`)
-  report('W1 apply 500: ratio watched / unwatched (CPU time)', `${median(cpuRatios).toFixed(3)}x`, `<= 1.03x (min ${Math.min(...cpuRatios).toFixed(3)}x, max ${Math.max(...cpuRatios).toFixed(3)}x)`)
+  const perProcess = 6
+  ;[...ORDER, ...ORDER].forEach((side, p) => {
+    const configs = Array.from({ length: 2 + perProcess }, (_, r) => configFor(`${side}-${p}-${r}`, join(dir, `${side}-${p}-${r}.db`), migrations))
+    runSide(side, configs, 2)
+  })
+  const { bare, watched } = sides
+  const rounds = bare.wall.length
+  report('W1 apply 500: unwatched (monitor: false)', `${median(bare.wall).toFixed(0)} ms`, `(baseline, median of ${rounds}; CPU ${median(bare.cpu).toFixed(0)} ms)`)
+  report('W1 apply 500: metrics + alerts + NDJSON', `${median(watched.wall).toFixed(0)} ms`, `(median of ${rounds}; CPU ${median(watched.cpu).toFixed(0)} ms; 1,000 alerts to a file)`)
+  report('W1 apply 500: ratio watched / unwatched (wall)', `${(median(watched.wall) / median(bare.wall)).toFixed(3)}x`, `<= 1.03x (medians of ${rounds} rounds in 4 processes a side)`)
+  report('W1 apply 500: ratio watched / unwatched (CPU time)', `${(sum(watched.cpu) / sum(bare.cpu)).toFixed(3)}x`, `<= 1.03x (CPU of all ${rounds} rounds a side)`)
 
-  // The backfill, in child processes as section 4 runs it.
+  // The backfill: one process per run, as section 4 runs it.
   const rows = Number(process.env.STRATA_BENCH_BACKFILL_ROWS ?? 2_000_000)
   const backfillDir = join(dir, 'backfill')
   mkdirSync(backfillDir, { recursive: true })
@@ -406,42 +387,22 @@ alerts:
     db.exec(`WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ${rows}) INSERT INTO graphics (id, title) SELECT i, 'graphic ' || i FROM seq`)
     db.close()
   }
-  const backfill = (db, watchedRun) => {
-    const open = watchedRun
-      ? `{ config: ${JSON.stringify(watchedConfig(`backfill-${Date.now()}`, db, backfillDir))}, metricsPort: 0 }`
-      : `{ url: ${JSON.stringify(`sqlite:${db}`)}, migrations: ${JSON.stringify(backfillDir)}, monitor: false }`
-    const script = `const { Strata } = await import(${JSON.stringify(join(ROOT, 'dist', 'index.js'))});
-const { openSync, writeSync } = await import('node:fs');
-const strata = await Strata.open(${open});
-${watchedRun ? `const out = openSync('/dev/null', 'w'); let pending = ''; let scheduled = false;
-const flush = () => { scheduled = false; if (pending) { writeSync(out, pending); pending = '' } };
-let lastMs = -1; let lastIso = ''; const isoNow = () => { const now = Date.now(); if (now !== lastMs) { lastMs = now; lastIso = new Date(now).toISOString() } return lastIso };
-for (const type of ${JSON.stringify(EVENTS)}) strata.on(type, (p) => { pending += JSON.stringify({ type, ...p, at: isoNow() }) + '\\n'; if (pending.length >= 16384) flush(); else if (!scheduled) { scheduled = true; setImmediate(flush) } });` : ''}
-const started = performance.now();
-await strata.up();
-console.log(JSON.stringify({ ms: performance.now() - started }));`
-    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, STRATA_CACHE_DIR: join(dir, 'cache') } })
-    if (run.status !== 0) throw new Error(`strata up failed: ${run.stderr}`)
-    return JSON.parse(run.stdout.trim().split('\n').at(-1)).ms
+  sides.bare = { wall: [], cpu: [] }
+  sides.watched = { wall: [], cpu: [] }
+  const backfillRounds = 6
+  for (let r = 0; r < backfillRounds; r++) {
+    const side = ORDER[r % ORDER.length]
+    const db = join(backfillDir, `${side}-${r}.db`)
+    seedDb(db)
+    runSide(side, [configFor(`backfill-${side}-${r}`, db, backfillDir)], 0)
+    rmSync(db, { force: true })
   }
-  const bareBackfill = []
-  const watchedBackfill = []
-  for (let r = 0; r < 3; r++) {
-    const bareDb = join(backfillDir, `bare-${r}.db`)
-    const watchedDb = join(backfillDir, `watched-${r}.db`)
-    seedDb(bareDb)
-    seedDb(watchedDb)
-    const one = () => { spawnSync('sync'); bareBackfill.push(backfill(bareDb, false)) }
-    const two = () => { spawnSync('sync'); watchedBackfill.push(backfill(watchedDb, true)) }
-    if (r % 2 === 0) { one(); two() } else { two(); one() }
-    rmSync(bareDb, { force: true })
-    rmSync(watchedDb, { force: true })
-  }
-  const backfillRatios = watchedBackfill.map((w, i) => w / bareBackfill[i])
   const label = `backfill of ${rows.toLocaleString('en')} rows`
-  report(`${label}: unwatched`, `${median(bareBackfill).toFixed(0)} ms`, '(baseline, median of 3; whole up)')
-  report(`${label}: metrics + alerts + NDJSON`, `${median(watchedBackfill).toFixed(0)} ms`, '(median of 3)')
-  report(`${label}: ratio watched / unwatched`, `${median(backfillRatios).toFixed(3)}x`, `<= 1.03x (min ${Math.min(...backfillRatios).toFixed(3)}x, max ${Math.max(...backfillRatios).toFixed(3)}x)`)
+  const bf = sides
+  report(`${label}: unwatched`, `${median(bf.bare.wall).toFixed(0)} ms`, `(baseline, median of ${bf.bare.wall.length}; whole up)`)
+  report(`${label}: metrics + alerts + NDJSON`, `${median(bf.watched.wall).toFixed(0)} ms`, `(median of ${bf.watched.wall.length})`)
+  report(`${label}: ratio watched / unwatched`, `${(median(bf.watched.wall) / median(bf.bare.wall)).toFixed(3)}x`,
+    `<= 1.03x (medians; CPU ${(sum(bf.watched.cpu) / sum(bf.bare.cpu)).toFixed(3)}x)`)
   if (shm) rmSync(shm, { recursive: true, force: true })
 }
 

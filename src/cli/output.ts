@@ -53,7 +53,7 @@ export const out = {
     process.stdout.write(`${redact(line)}\n`)
   },
   info(line: string, level: 'info' | 'warn' | 'error' = 'info'): void {
-    if (ndjsonStderr) return out.event({ type: 'log', level, message: redact(line) })
+    if (ndjsonStderr) return out.event('log', { level, message: redact(line) })
     endLive()
     process.stderr.write(`${redact(line)}\n`)
   },
@@ -70,8 +70,17 @@ export const out = {
    * event loop next turns, and before exit): a run of 500 migrations emits thousands of events,
    * and a write each would cost more than everything else monitoring does.
    */
-  event(payload: Record<string, unknown>): void {
-    pendingEvents += `${JSON.stringify({ ...payload, at: isoNow() }, jsonReplacer)}\n`
+  event(type: string, payload: object): void {
+    const event = { type, ...payload, at: isoNow() }
+    let line: string
+    try {
+      // Without a replacer JSON.stringify takes V8's fast path, some 2.5 times quicker; a bigint
+      // (a row count from a driver) is rare enough to pay for the second try.
+      line = JSON.stringify(event)
+    } catch {
+      line = JSON.stringify(event, jsonReplacer)
+    }
+    pendingEvents += `${line}\n`
     if (pendingEvents.length >= EVENT_CHUNK) flushEvents()
     else if (!flushScheduled) {
       flushScheduled = true

@@ -14,7 +14,7 @@ const SYMBOL = { pass: '✓', warn: '!', fail: '✗' } as const
 
 export function attachProgress(strata: Strata, mode: 'bar' | 'plain' | 'json'): void {
   if (mode === 'json') {
-    const emit = (type: string) => (payload: object) => out.event({ type, ...payload })
+    const emit = (type: string) => (payload: object) => out.event(type, payload)
     for (const type of ['run:start', 'migration:start', 'migration:done', 'migration:failed', 'rollback:start', 'rollback:done', 'lock:wait', 'run:done', 'log', 'check', 'backup:start', 'backup:done', 'restore:start', 'restore:done', 'backfill:progress', 'metrics:sample', 'alert', 'statement'] as const) {
       strata.on(type, emit(type))
     }

@@ -48,9 +48,11 @@ export interface ConfigOptions {
 export function loadConfig(options: ConfigOptions = {}): ResolvedConfig {
   const cwd = options.cwd ?? process.cwd()
   const environ = options.environ ?? process.env
-  const inline = typeof options.config === 'object' && options.config !== null ? validateConfig(options.config, '(config object)') : undefined
+  const inline = typeof options.config === 'object' && options.config !== null
+    ? validateConfig(expandValues(options.config, environ, null), '(config object)')
+    : undefined
   const file = inline ? null : findConfigFile(options.config as string | undefined, cwd)
-  const raw = inline ?? (file ? readConfigFile(file) : {})
+  const raw = inline ?? (file ? readConfigFile(file, environ) : {})
   const baseDir = file ? dirname(file) : cwd
   const hasConfig = inline !== undefined || file !== null
   const shown = file ?? '(config object)'
@@ -98,8 +100,11 @@ function findConfigFile(explicit: string | undefined, cwd: string): string | nul
   return existsSync(path) ? path : null
 }
 
-/** Parses and validates a config file; errors name the key, its line and the closest known key. */
-export function readConfigFile(file: string): ConfigFile {
+/**
+ * Parses and validates a config file; errors name the key, its line and the closest known key.
+ * `${VAR}` in any value is expanded from `environ` first (SPEC S16).
+ */
+export function readConfigFile(file: string, environ: NodeJS.ProcessEnv = process.env): ConfigFile {
   const text = readFileSync(file, 'utf8')
   const doc = parseDocument(text, { prettyErrors: true })
   if (doc.errors.length > 0) {
@@ -110,7 +115,21 @@ export function readConfigFile(file: string): ConfigFile {
       hint: 'fix the YAML syntax at the line shown',
     })
   }
-  return validateConfig(doc.toJS() ?? {}, file)
+  return validateConfig(expandValues(doc.toJS() ?? {}, environ, file), file)
+}
+
+/**
+ * `${VAR}` expanded in every string of the config (SPEC S16: a webhook's URL, a sink's path, a
+ * check's command), except under `environments`: only the selected environment's values are
+ * expanded (when it is picked), so a variable that only production needs is not required to
+ * run against development.
+ */
+function expandValues(value: unknown, environ: NodeJS.ProcessEnv, file: string | null, path: readonly (string | number)[] = []): unknown {
+  if (typeof value === 'string') return value.includes('${') ? expand(value, environ, path.join('.'), file) : value
+  if (Array.isArray(value)) return value.map((item, index) => expandValues(item, environ, file, [...path, index]))
+  if (value === null || typeof value !== 'object') return value
+  return Object.fromEntries(Object.entries(value).map(([key, item]) =>
+    [key, path.length === 0 && key === 'environments' ? item : expandValues(item, environ, file, [...path, key])]))
 }
 
 /** Validates a config value (from a file or the API); `source` names it in errors. */
@@ -150,7 +169,9 @@ function configError(error: ZodError, file: string, input: unknown): StrataError
     return new StrataError('E_CONFIG', `${file}: unknown key \`${full}\``, {
       file,
       key: full,
-      hint: suggestion ? `did you mean \`${suggestion}\`?` : 'remove it; the README lists the known keys',
+      hint: suggestion === key
+        ? `\`${key}\` is a known key, but not at \`${issue.path.join('.') || '(top level)'}\`: remove it or move it where it belongs`
+        : suggestion ? `did you mean \`${suggestion}\`?` : 'remove it; the README lists the known keys',
     })
   }
   // Name the value found there too (an unknown alert event or sink type, say), not only the rule.

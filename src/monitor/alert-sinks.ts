@@ -16,6 +16,8 @@ const BACKOFF_MS = 200
 const COMMAND_TIMEOUT_MS = 10_000
 /** How long a file sink gathers alerts before writing them together. */
 const FILE_FLUSH_MS = 100
+/** …or until this many are waiting: a burst is not held in memory longer than it must be. */
+const FILE_BATCH = 256
 /** console and file sinks write locally; this bounds a stuck disk. */
 const LOCAL_BUDGET_MS = 2_000
 /** The error of a delivery the end of the run cut short. */
@@ -27,8 +29,13 @@ export interface Sink {
   readonly levels: ReadonlySet<AlertLevel>
   /** How long one delivery may take, retries and backoff included (SPEC S8). */
   readonly budgetMs: number
-  /** One delivery; resolves with null when delivered, else the error. Never rejects. */
-  deliver(alert: Alert, delivery: Delivery): Promise<string | null>
+  /**
+   * A local sink (console, file) takes the alert at once, in the raiser's turn: no queue, no
+   * promise per alert. Throws when it cannot.
+   */
+  accept?(alert: Alert): void
+  /** A remote sink's delivery (webhook, command); resolves with null when delivered, else the error. Never rejects. */
+  deliver?(alert: Alert, delivery: Delivery): Promise<string | null>
   /**
    * Writes what the sink still holds and releases what it keeps open (a file), once the run has
    * settled; returns the alerts it could not write after all.
@@ -57,11 +64,7 @@ export function createSink(config: SinkConfig, ctx: AlertContext): Sink {
     case 'console':
       return {
         description: 'console', levels, budgetMs: LOCAL_BUDGET_MS,
-        deliver: async (alert, delivery) => {
-          delivery.attempts++
-          ctx.print(`ALERT [${alert.level}] ${alert.event}${alert.revision === null ? '' : ` ${alert.revision}`}: ${alert.message}`)
-          return null
-        },
+        accept: (alert) => ctx.print(`ALERT [${alert.level}] ${alert.event}${alert.revision === null ? '' : ` ${alert.revision}`}: ${alert.message}`),
       }
     case 'file': {
       const path = resolve(ctx.baseDir, config.path)
@@ -89,14 +92,18 @@ export function createSink(config: SinkConfig, ctx: AlertContext): Sink {
       }
       return {
         description: `file ${redact(config.path)}`, levels, budgetMs: LOCAL_BUDGET_MS,
-        deliver: async (alert, delivery) => {
-          delivery.attempts++
+        accept: (alert) => {
           buffered.push(alert)
+          if (buffered.length >= FILE_BATCH) {
+            if (timer) clearTimeout(timer)
+            timer = null
+            void flush()
+            return
+          }
           timer ??= setTimeout(() => {
             timer = null
             void flush()
           }, FILE_FLUSH_MS)
-          return null
         },
         close: async () => {
           if (timer) clearTimeout(timer)

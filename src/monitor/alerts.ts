@@ -25,6 +25,8 @@ export interface DeliveryFailure {
   /** The sink as a message shows it, credentials masked: `webhook http://user:****@host/hook?token=****`. */
   readonly sink: string
   readonly event: AlertEvent
+  /** The alert's migration; null for a run-level alert. */
+  readonly revision: string | null
   /** Attempts made; 0 for an alert still queued behind another when the run ended. */
   readonly attempts: number
   readonly error: string
@@ -82,6 +84,10 @@ class Dispatcher {
     this.#alerts++
     for (const queue of this.#queues) {
       if (!queue.sink.levels.has(alert.level)) continue
+      if (queue.sink.accept) {
+        this.#accept(queue.sink, alert)
+        continue
+      }
       const delivery = new Delivery(queue.sink, alert)
       this.#pending.add(delivery)
       queue.tail = queue.tail.then(() => this.#run(delivery))
@@ -116,11 +122,22 @@ class Dispatcher {
     return { alerts: this.#alerts, delivered: this.#delivered, failed: [...this.#failed] }
   }
 
+  #accept(sink: Sink, alert: Alert): void {
+    try {
+      sink.accept?.(alert)
+      this.#delivered++
+    } catch (thrown) {
+      const delivery = new Delivery(sink, alert)
+      delivery.attempts = 1
+      this.#fail(delivery, describeError(thrown))
+    }
+  }
+
   async #run(delivery: Delivery): Promise<void> {
     if (delivery.abandoned) return
     let error: string | null
     try {
-      error = await delivery.sink.deliver(delivery.alert, delivery)
+      error = (await delivery.sink.deliver?.(delivery.alert, delivery)) ?? null
     } catch (thrown) {
       error = describeError(thrown)
     }
@@ -133,9 +150,9 @@ class Dispatcher {
 
   #fail(delivery: Delivery, error: string): void {
     const { sink, alert, attempts } = delivery
-    this.#failed.push({ sink: sink.description, event: alert.event, attempts, error })
+    this.#failed.push({ sink: sink.description, event: alert.event, revision: alert.revision, attempts, error })
     const tries = `${attempts} attempt${attempts === 1 ? '' : 's'}`
-    this.#events.emit('log', { level: 'warn', message: `alert ${alert.event} could not be delivered to ${sink.description}: ${error} (after ${tries})` })
+    this.#events.emit('log', { level: 'warn', message: `alert ${alert.event}${alert.revision === null ? '' : ` of ${alert.revision}`} could not be delivered to ${sink.description}: ${error} (after ${tries})` })
   }
 
   #notifyIdle(): void {

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { StrataError } from '../errors/index.js'
@@ -63,15 +63,30 @@ export async function startMetrics(events: StrataEmitter, options: MetricsOption
   }
   const { runId } = options
   const tally = new RunTally()
+  const startedAt = performance.now()
+  const elapsedMs = (): number => Math.round(performance.now() - startedAt)
   // Prometheus only when its figures are served; the server first: when the port is taken,
   // nothing else has started.
   const prometheus = options.port === undefined ? null : await import('./prometheus.js')
-  const prom = prometheus ? new prometheus.PromMetrics(runId) : null
+  let latest: MetricsSample | null = null
+  const prom = prometheus
+    ? new prometheus.PromMetrics(runId, () => ({
+        elapsedMs: elapsedMs(),
+        rows: tally.rows(),
+        progress: tally.progress(),
+        errors: tally.errors,
+        cpuPercent: latest?.cpuPercent ?? 0,
+        rssBytes: latest?.rssBytes ?? process.memoryUsage.rss(),
+        readBytes: latest?.readBytes ?? null,
+        writeBytes: latest?.writeBytes ?? null,
+        connections: latest?.connections ?? null,
+        lockWaits: latest?.lockWaits ?? null,
+      }))
+    : null
   const server = prometheus && prom && options.port !== undefined ? await prometheus.serve(prom.registry, options.port) : null
   const url = server ? `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics` : null
 
-  const startedAt = performance.now()
-  const ioBase = await readProcessIo()
+  const ioBase = readProcessIo()
   let lastWall = startedAt
   let lastCpu = process.cpuUsage()
   let lastCpuPercent = 0
@@ -101,10 +116,8 @@ export async function startMetrics(events: StrataEmitter, options: MetricsOption
     })
   }
 
-  const elapsedMs = (): number => Math.round(performance.now() - startedAt)
-
-  const takeSample = async (): Promise<MetricsSample> => {
-    const io = ioBase ? await readProcessIo() : null
+  const takeSample = (): MetricsSample => {
+    const io = ioBase ? readProcessIo() : null
     const now = performance.now()
     const wall = now - lastWall
     if (wall >= MIN_CPU_WINDOW_MS) {
@@ -134,7 +147,7 @@ export async function startMetrics(events: StrataEmitter, options: MetricsOption
     peakCpuPercent = Math.max(peakCpuPercent, sample.cpuPercent)
     if (connections !== null) peakConnections = Math.max(peakConnections ?? 0, connections)
     if (lockWaits !== null) peakLockWaits = Math.max(peakLockWaits ?? 0, lockWaits)
-    prom?.sample(sample)
+    latest = sample
     try {
       events.emit('metrics:sample', sample)
     } catch {
@@ -149,45 +162,23 @@ export async function startMetrics(events: StrataEmitter, options: MetricsOption
     events.on(event, listener)
     unsubscribe.push(() => events.off(event, listener))
   }
-  const publishProgress = (): void => prom?.progress(elapsedMs(), tally.rows(), tally.progress(), tally.errors)
-  on('run:start', (e) => {
-    tally.runStart(e.steps.length)
-    publishProgress()
-  })
+  on('run:start', (e) => tally.runStart(e.steps.length))
   on('migration:start', (e) => tally.migrationStart(e.revision, e.total))
-  on('migration:done', () => {
-    tally.migrationDone()
-    publishProgress()
-  })
-  on('migration:failed', () => {
-    tally.migrationFailed()
-    publishProgress()
-  })
-  on('backfill:progress', (e) => {
-    tally.backfill(e.revision, e.table, e.rows, e.total)
-    publishProgress()
-  })
+  on('migration:done', () => tally.migrationDone())
+  on('migration:failed', () => tally.migrationFailed())
+  on('backfill:progress', (e) => tally.backfill(e.revision, e.table, e.rows, e.total))
   on('check', (e) => {
-    if (e.status === 'fail') {
-      tally.errors++
-      publishProgress()
-    }
+    if (e.status === 'fail') tally.errors++
   })
-  on('run:done', (e) => {
-    tally.runDone(e.status)
-    publishProgress()
-  })
-  publishProgress()
+  on('run:done', (e) => tally.runDone(e.status))
 
-  let sampling: Promise<unknown> | null = null
   const tick = (): void => {
     pollServer()
-    if (sampling) return
-    sampling = takeSample()
-      .catch(() => {})
-      .finally(() => {
-        sampling = null
-      })
+    try {
+      takeSample()
+    } catch {
+      // A failed sample is skipped; the next one comes a period later.
+    }
   }
   pollServer()
   const timer = setInterval(tick, intervalMs)
@@ -197,9 +188,8 @@ export async function startMetrics(events: StrataEmitter, options: MetricsOption
     clearInterval(timer)
     for (const off of unsubscribe.splice(0)) off()
     try {
-      await sampling
       await settle(serverPending, SERVER_SETTLE_MS)
-      const final = await takeSample()
+      const final = takeSample()
       return {
         samples,
         elapsedMs: final.elapsedMs,
@@ -289,10 +279,14 @@ class RunTally {
   }
 }
 
-/** This process's storage I/O counters (Linux /proc/self/io); null where unreadable. */
-async function readProcessIo(): Promise<{ read: number; write: number } | null> {
+/**
+ * This process's storage I/O counters (Linux /proc/self/io); null where unreadable. Read
+ * synchronously: the kernel answers from memory in microseconds, while an asynchronous read of a
+ * procfs file takes several trips through libuv's thread pool (milliseconds when it is busy).
+ */
+function readProcessIo(): { read: number; write: number } | null {
   try {
-    const text = await readFile('/proc/self/io', 'utf8')
+    const text = readFileSync('/proc/self/io', 'utf8')
     const read = /^read_bytes:\s*(\d+)\s*$/m.exec(text)
     const write = /^write_bytes:\s*(\d+)\s*$/m.exec(text)
     if (!read || !write) return null

@@ -5,6 +5,7 @@ import { loadBackupEngine } from '../backup/engines/index.js'
 import type { Connection } from '../dialects/dialect.js'
 import { StrataError, isStrataError } from '../errors/index.js'
 import { withLock, type LockOptions } from './lock.js'
+import { startAlerts } from './monitoring.js'
 import { connect, newRunId, whoAmI, type Project } from './session.js'
 import { compare } from './status.js'
 
@@ -49,10 +50,17 @@ export async function takeVerifiedBackup(project: Project, backups: Backups, con
 /** `strata backup create`: under the migration lock, so the revisions it records are settled. */
 export async function createBackup(project: Project, options: LockOptions): Promise<BackupListing> {
   const backups = await openBackups(project)
-  return withLock(project, 'backup create', options, async () => {
-    const revisions = await appliedRevisions(project)
-    return takeVerifiedBackup(project, backups, { revisions, reason: 'manual', runId: null })
-  })
+  // backup_completed goes to the alert sinks here too (a run-level alert: no run, no revision).
+  const alerts = await startAlerts(project)
+  try {
+    return await withLock(project, 'backup create', options, async () => {
+      const revisions = await appliedRevisions(project)
+      return takeVerifiedBackup(project, backups, { revisions, reason: 'manual', runId: null })
+    })
+  } finally {
+    alerts?.detach()
+    await alerts?.settle()
+  }
 }
 
 export async function verifyBackup(project: Project, id?: string): Promise<Verification> {

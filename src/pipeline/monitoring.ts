@@ -1,5 +1,5 @@
 import type { Connection } from '../dialects/dialect.js'
-import type { DeliveryReport } from '../monitor/alerts.js'
+import type { AlertRouter, DeliveryReport } from '../monitor/alerts.js'
 import type { MetricsSummary, ServerStats } from '../monitor/metrics.js'
 import type { Project } from './session.js'
 
@@ -23,15 +23,11 @@ export interface Monitoring {
  */
 export async function startMonitoring(project: Project, runId: string, metricsPort: number | undefined): Promise<Monitoring> {
   const { events, config, dialect } = project
-  const rules = config.raw.alerts
-  const [{ startMetrics }, alerts, stats] = await Promise.all([
+  const [{ startMetrics }, router, stats] = await Promise.all([
     import('../monitor/metrics.js'),
-    rules ? import('../monitor/alerts.js') : null,
+    startAlerts(project),
     dialect.name === 'sqlite' ? null : import('../monitor/server-stats.js'),
   ])
-  const router = alerts && rules
-    ? alerts.attachAlerts(events, rules, { environment: config.environment, baseDir: config.baseDir, print: (line) => events.emit('log', { level: 'warn', message: line }) })
-    : null
   let statsConn: Promise<Connection> | null = null
   let statsQuery: Promise<() => Promise<ServerStats>> | null = null
   const server = stats && dialect.name !== 'sqlite'
@@ -58,4 +54,16 @@ export async function startMonitoring(project: Project, runId: string, metricsPo
       return { metrics: summary, metricsUrl: metrics.url, alerts: delivery }
     },
   }
+}
+
+/**
+ * The config's alert rules routed to their sinks, for the life of one command (a run, or a
+ * `backup create` outside any run); null when `alerts:` is not configured.
+ */
+export async function startAlerts(project: Project): Promise<AlertRouter | null> {
+  const { events, config } = project
+  const rules = config.raw.alerts
+  if (!rules) return null
+  const { attachAlerts } = await import('../monitor/alerts.js')
+  return attachAlerts(events, rules, { environment: config.environment, baseDir: config.baseDir, print: (line) => events.emit('log', { level: 'warn', message: line }) })
 }

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { strata, strataAsync, useProject } from '../support/cli.js'
@@ -198,6 +198,25 @@ ${sinks}
     }
   })
 
+  it('`strata backup create` sends backup_completed to the sinks, outside any run', () => {
+    config('    - { type: file, path: "${ALERT_DIR}/alerts.jsonl" }')
+    project.write('001_graphics.sql', TABLE)
+    const env = { ALERT_DIR: join(project.dir, 'from-env') }
+    expect(strata(['up'], project.dir, env).code).toBe(0)
+    // Without the variable, the config is refused, naming the key.
+    const unset = strata(['backup', 'create'], project.dir)
+    expect(unset.code).toBe(2)
+    expect(unset.stderr).toContain('`alerts.sinks.0.path` uses ${ALERT_DIR}')
+    const created = strata(['backup', 'create', '--json'], project.dir, env)
+    expect(created.code).toBe(0)
+    const { id } = JSON.parse(created.stdout) as { id: string }
+    const lines = readFileSync(join(project.dir, 'from-env', 'alerts.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { level: string; event: string; runId: string | null; revision: string | null; message: string })
+    const backup = lines.filter((a) => a.event === 'backup_completed')
+    expect(backup).toHaveLength(1)
+    expect(backup[0]).toMatchObject({ level: 'info', runId: null, revision: null, environment: 'development' })
+    expect(backup[0]?.message).toContain(`backup ${id} completed`)
+  })
+
   it('a webhook that hangs neither fails the run nor holds it past its budget, and the failed delivery is reported and recorded', async () => {
     const hook = await receiver(() => 'hang')
     try {
@@ -207,7 +226,7 @@ ${sinks}
       const run = await strataAsync(['up', ...URL], project.dir).done
       const took = Date.now() - started
       expect(run.code).toBe(0)
-      expect(run.stderr).toMatch(/alert migration_started could not be delivered to webhook/)
+      expect(run.stderr).toMatch(/alert migration_started of 001_graphics could not be delivered to webhook/)
       expect(run.stderr).not.toContain('s3cret')
       expect(run.stderr).not.toContain('t0ken')
       // Budget: 300 ms x (1 + 1 retry) + 200 ms of backoff, beside a run of well under 5 s.

@@ -246,7 +246,7 @@ describe('attachAlerts', () => {
 
       expect(logs).toHaveLength(10)
       expect(logs[0]?.level).toBe('warn')
-      expect(logs[0]?.message).toMatch(new RegExp(`^alert migration_started could not be delivered to ${masked.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .+ \\(after 2 attempts\\)$`))
+      expect(logs[0]?.message).toMatch(new RegExp(`^alert migration_started of \\w+ could not be delivered to ${masked.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .+ \\(after 2 attempts\\)$`))
       const shown = JSON.stringify({ report, logs })
       expect(shown).not.toContain('secret')
       expect(shown).not.toContain('abc')
@@ -292,9 +292,9 @@ describe('attachAlerts', () => {
       const report = await router.settle()
       expect(hook.requests).toHaveLength(1)
       expect(report.delivered).toBe(0)
-      expect(report.failed).toEqual([{ sink: `webhook ${hook.url}`, event: 'migration_failure', attempts: 1, error: 'the server answered 400 Bad Request' }])
+      expect(report.failed).toEqual([{ sink: `webhook ${hook.url}`, event: 'migration_failure', revision: '001_a', attempts: 1, error: 'the server answered 400 Bad Request' }])
       expect(logs.map((l) => l.message)).toEqual([
-        `alert migration_failure could not be delivered to webhook ${hook.url}: the server answered 400 Bad Request (after 1 attempt)`,
+        `alert migration_failure of 001_a could not be delivered to webhook ${hook.url}: the server answered 400 Bad Request (after 1 attempt)`,
       ])
     } finally {
       router.detach()

@@ -46,11 +46,33 @@ describe('loadConfig', () => {
     expect(missing.exitCode).toBe(2)
   })
 
+  it('expands ${VAR} in values outside environments too (a webhook URL, a sink path), before they are validated', () => {
+    const { file } = configFile(`environments:\n  development: { url: "sqlite:d.db" }\nalerts:\n  critical: [migration_failure]\n  sinks:\n    - { type: webhook, url: "\${HOOK_URL}" }\n    - { type: file, path: "\${LOG_DIR}/alerts.jsonl" }\n`)
+    const config = loadConfig({ config: file, environ: { HOOK_URL: 'https://ops:s3cret@hooks.example/a?token=t', LOG_DIR: '/var/log/strata' } })
+    expect(config.raw.alerts?.sinks).toEqual([
+      { type: 'webhook', url: 'https://ops:s3cret@hooks.example/a?token=t' },
+      { type: 'file', path: '/var/log/strata/alerts.jsonl' },
+    ])
+    const missing = errorOf(() => loadConfig({ config: file, environ: { LOG_DIR: '/tmp' } }))
+    expect(missing.code).toBe('E_CONFIG')
+    expect(missing.message).toBe('`alerts.sinks.0.url` uses ${HOOK_URL}, which is not set in the environment')
+    expect(missing.hint).toBe('export HOOK_URL=… before running strata')
+    const inline = loadConfig({ config: { environments: { development: { url: 'sqlite:d.db' } }, migrations: '${MIG}' }, environ: { MIG: 'db/m' }, cwd: '/srv' })
+    expect(inline.migrationsDir).toBe('/srv/db/m')
+  })
+
   it('--url overrides only the URL: the environment policy still applies', () => {
     const { file } = configFile('environments:\n  production: { url: "sqlite:p.db", policy: { on_failure: stop } }\n')
     const config = loadConfig({ config: file, url: 'sqlite:/tmp/other.db', environ: {} })
     expect(config.url.path).toBe('/tmp/other.db')
     expect(config.policy.onFailure).toBe('stop')
+  })
+
+  it('a known key in the wrong place is named as such, not "did you mean" itself', () => {
+    const { file } = configFile('environments:\n  development: { url: "sqlite:d.db" }\nalerts:\n  sinks: [{ type: console, path: a.jsonl }]\n')
+    const e = errorOf(() => loadConfig({ config: file, environ: {} }))
+    expect(e.message).toContain('unknown key `alerts.sinks.0.path`')
+    expect(e.hint).toBe('`path` is a known key, but not at `alerts.sinks.0`: remove it or move it where it belongs')
   })
 
   it('refuses unknown keys at any depth, naming the closest known key', () => {

@@ -1,0 +1,55 @@
+// One side of the monitoring bench (run.mjs section 5), in a process of its own so that neither
+// side's heap, JIT state or open handles reach the other's rounds. argv[2] is JSON:
+// { watched, configs: [config file per round], warmup: rounds not counted }. Each round opens its
+// config and runs `up`: watched with metrics served on a port, alerts and NDJSON of every event
+// (written as the CLI writes it, to /dev/null); unwatched with `monitor: false`. The heap is
+// collected before every round. Prints { wall: [ms…], cpu: [ms…] } of the counted rounds.
+import { openSync, writeSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import v8 from 'node:v8'
+import vm from 'node:vm'
+
+const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)))
+const { Strata } = await import(join(ROOT, 'dist', 'index.js'))
+const { watched, configs, warmup } = JSON.parse(process.argv[2])
+v8.setFlagsFromString('--expose-gc')
+const collectGarbage = vm.runInNewContext('gc')
+
+const EVENTS = ['run:start', 'migration:start', 'statement', 'migration:done', 'migration:failed', 'backfill:progress', 'check', 'backup:start', 'backup:done',
+  'restore:start', 'restore:done', 'rollback:start', 'rollback:done', 'lock:wait', 'metrics:sample', 'alert', 'run:done', 'log']
+// NDJSON as src/cli/output.ts writes it: lines gathered, written at 16 KiB or when the event loop turns.
+const devNull = openSync('/dev/null', 'w')
+let pending = ''
+let scheduled = false
+let lastMs = -1
+let lastIso = ''
+const isoNow = () => {
+  const now = Date.now()
+  if (now !== lastMs) { lastMs = now; lastIso = new Date(now).toISOString() }
+  return lastIso
+}
+const flush = () => { scheduled = false; if (pending) { writeSync(devNull, pending); pending = '' } }
+const ndjson = (type, payload) => {
+  pending += `${JSON.stringify({ type, ...payload, at: isoNow() })}\n`
+  if (pending.length >= 16384) flush()
+  else if (!scheduled) { scheduled = true; setImmediate(flush) }
+}
+
+const wall = []
+const cpu = []
+for (const [round, config] of configs.entries()) {
+  const strata = await Strata.open(watched ? { config, metricsPort: 0 } : { config, monitor: false })
+  if (watched) for (const type of EVENTS) strata.on(type, (payload) => ndjson(type, payload))
+  collectGarbage()
+  const before = process.cpuUsage()
+  const started = performance.now()
+  await strata.up()
+  flush()
+  const ms = performance.now() - started
+  const used = process.cpuUsage(before)
+  if (round < warmup) continue
+  wall.push(ms)
+  cpu.push((used.user + used.system) / 1000)
+}
+console.log(JSON.stringify({ wall, cpu }))
