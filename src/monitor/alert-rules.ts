@@ -7,7 +7,11 @@ const DEFAULT_LONG_RUNNING_S = 600
 const DEFAULT_DEGRADATION_RATIO = 0.5
 /** Samples in a row over `cpu_percent` before it counts: a migration is busy by nature, in bursts. */
 const CPU_SAMPLES = 3
-/** A backfill's reference rate is measured over its first minute of batch time. */
+/**
+ * A backfill's reference rate is measured over its first minute: a minute of batch time, or a
+ * minute on the clock when that comes first (a throttled backfill of short batches would
+ * otherwise take hours to fill its reference).
+ */
 const REFERENCE_WINDOW_MS = 60_000
 
 export type Raise = (event: AlertEvent, runId: string | null, revision: string | null, message: string) => void
@@ -23,6 +27,8 @@ interface RunState {
 
 interface BackfillState {
   rows: number
+  /** When its first progress event came (the clock's reading). */
+  readonly since: number
   /** Batch time seen so far, the first batch included. */
   elapsedMs: number
   referenceRows: number
@@ -31,7 +37,7 @@ interface BackfillState {
 }
 
 /** Subscribes the nine rules; returns the function that unsubscribes them. */
-export function watchRules(events: StrataEmitter, config: AlertsConfig, raise: Raise, timeLongRuns: boolean): () => void {
+export function watchRules(events: StrataEmitter, config: AlertsConfig, raise: Raise, timeLongRuns: boolean, now: () => number = () => performance.now()): () => void {
   const longRunningMs = (config.thresholds?.long_running_s ?? DEFAULT_LONG_RUNNING_S) * 1000
   const ratio = config.thresholds?.degradation_ratio ?? DEFAULT_DEGRADATION_RATIO
   // No default: a CLI that migrates keeps a core busy, so only a configured limit is an alert.
@@ -109,12 +115,12 @@ export function watchRules(events: StrataEmitter, config: AlertsConfig, raise: R
     // A resumed backfill's first `rows` includes the rows done before the resume, so the first
     // event only sets where counting starts.
     if (!state || rows < state.rows) {
-      backfills.set(key, { rows, elapsedMs: batchMs, referenceRows: 0, referenceMs: 0, raised: false })
+      backfills.set(key, { rows, since: now(), elapsedMs: batchMs, referenceRows: 0, referenceMs: 0, raised: false })
       return
     }
     const delta = rows - state.rows
     state.rows = rows
-    const inWindow = state.elapsedMs < REFERENCE_WINDOW_MS || state.referenceMs === 0
+    const inWindow = (state.elapsedMs < REFERENCE_WINDOW_MS && now() - state.since < REFERENCE_WINDOW_MS) || state.referenceMs === 0
     state.elapsedMs += batchMs
     if (inWindow) {
       state.referenceRows += delta

@@ -19,6 +19,8 @@ export interface AlertContext {
   readonly baseDir: string
   /** The `console` sink's output: one human line (the CLI passes a writer to stderr). */
   readonly print: (line: string) => void
+  /** The rules' clock in milliseconds (tests pass their own); performance.now() by default. */
+  readonly now?: () => number
 }
 
 export interface DeliveryFailure {
@@ -61,7 +63,7 @@ export function attachAlerts(events: StrataEmitter, config: AlertsConfig, ctx: A
     events.emit('alert', alert)
     dispatcher.dispatch(alert)
   }
-  const detach = watchRules(events, config, raise, levelOf.has('long_running'))
+  const detach = watchRules(events, config, raise, levelOf.has('long_running'), ctx.now)
   return { detach, settle: () => dispatcher.settle() }
 }
 

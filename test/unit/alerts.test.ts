@@ -261,6 +261,33 @@ describe('attachAlerts', () => {
     }
   })
 
+  it('a throttled backfill of short batches takes its reference rate from its first minute on the clock', async () => {
+    const events = new StrataEmitter()
+    const alerts = collect(events, 'alert')
+    let clock = 0
+    const router = attachAlerts(events, { warning: ['performance_degradation'], thresholds: { degradation_ratio: 0.5 }, sinks: [] },
+      { environment: null, baseDir: dir, print: () => undefined, now: () => clock })
+    try {
+      // 50 ms batches of 1,000 rows, a second apart: a minute on the clock holds 3 s of batch time.
+      let rows = 0
+      for (let batch = 1; batch <= 70; batch++) {
+        rows += 1_000
+        events.emit('backfill:progress', progress('run-1', '001_a', rows, batch, 50))
+        clock += 1_000
+      }
+      expect(alerts).toEqual([])
+      // Then batches four times slower: under half of the starting 20,000 rows/s.
+      rows += 1_000
+      events.emit('backfill:progress', progress('run-1', '001_a', rows, 71, 200))
+      expect(alerts.map((a) => [a.event, a.revision, a.message])).toEqual([
+        ['performance_degradation', '001_a', 'backfill of users slowed to 5000 rows/s, under 50% of its starting 20000 rows/s'],
+      ])
+      await router.settle()
+    } finally {
+      router.detach()
+    }
+  })
+
   it('retries a webhook answering 500 twice, then delivers once', async () => {
     const hook = await receiver((n) => (n < 2 ? 500 : 200))
     const events = new StrataEmitter()
