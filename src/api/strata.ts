@@ -12,6 +12,7 @@ import type { CheckReport } from '../checks/check.js'
 import type { RestoreResult } from '../pipeline/backup.js'
 import type { LintDirection, LintFinding } from '../lint/index.js'
 import type { TestReport } from '../testing/test-migrations.js'
+import type { MigrationRecord } from '../records/record.js'
 import { isStrataError } from '../errors/index.js'
 import { loadProject, readOnly, type Project } from '../pipeline/session.js'
 import { compare, computeStatus, type StatusReport } from '../pipeline/status.js'
@@ -209,6 +210,12 @@ export class Strata {
     verify: async (id?: string): Promise<Verification> => (await backups()).verifyBackup(await this.project(), id),
     restore: async (id?: string, options: Pick<RunOptions, 'yes' | 'confirm'> = {}): Promise<RestoreResult> => (await backups()).restoreBackup(await this.project(), id, { lockTimeoutMs: this.#lockTimeoutMs(), ...options }),
     prune: async (keep?: number): Promise<string[]> => (await (await backups()).openBackups(await this.project())).store.prune(keep),
+  }
+
+  /** Migration records (SPEC S9): every run's, newest last; one by run id (or a prefix of it). */
+  readonly records = {
+    list: async (): Promise<MigrationRecord[]> => (await import('../pipeline/records.js')).listRecords(await this.project()),
+    show: async (runId: string): Promise<{ record: MigrationRecord; markdown: string }> => (await import('../pipeline/records.js')).showRecord(await this.project(), runId),
   }
 
   /** Clears a lock left by a dead process; `force` ends a live holder (on this host) first. */

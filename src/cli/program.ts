@@ -10,6 +10,8 @@ import { registerBackup } from './commands/backup.js'
 import { registerChecks } from './commands/checks.js'
 import { registerTest } from './commands/test.js'
 import { registerLint } from './commands/lint.js'
+import { registerRecord } from './commands/record.js'
+import { registerCr } from './commands/cr.js'
 import { RELATIVE_MARK } from './context.js'
 import { reportError, useNdjsonStderr, type GlobalOptions } from './output.js'
 import { StrataError } from '../errors/index.js'
@@ -34,7 +36,7 @@ export function buildProgram(ndjson = false): Command {
     .showHelpAfterError(ndjson ? false : '(run `strata --help` for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text), outputError: () => {} })
-  for (const register of [registerInit, registerNew, registerStatus, registerHistory, registerPlan, registerMigrate, registerAdmin, registerChecks, registerBackup, registerTest, registerLint]) {
+  for (const register of [registerInit, registerNew, registerStatus, registerHistory, registerPlan, registerMigrate, registerAdmin, registerChecks, registerBackup, registerTest, registerLint, registerRecord, registerCr]) {
     register(program)
   }
   return program

@@ -9,3 +9,13 @@ export function redact(text: string): string {
     .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^@/\s]+)@/gi, '$1****@')
     .replace(/\b(password|passwd|pwd)=([^&\s;]+)/gi, '$1=****')
 }
+
+/** Every string inside a value (objects, arrays) with credentials masked: for what is stored or shared whole. */
+export function redactDeep<T>(value: T): T {
+  if (typeof value === 'string') return redact(value) as T
+  if (Array.isArray(value)) return value.map((item: unknown) => redactDeep(item)) as T
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactDeep(item)])) as T
+  }
+  return value
+}

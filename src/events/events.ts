@@ -6,7 +6,8 @@ export type Direction = 'up' | 'down'
 
 /** Everything the core reports while it works (STYLE 3.10); renderers subscribe. */
 export interface StrataEvents {
-  'run:start': { runId: string; command: string; environment: string | null; steps: ReadonlyArray<{ revision: string; direction: Direction }> }
+  /** `estimatedMs`: the run's estimate from earlier records of the same migrations (SPEC S9), null when unknown. */
+  'run:start': { runId: string; command: string; environment: string | null; steps: ReadonlyArray<{ revision: string; direction: Direction }>; estimatedMs: number | null }
   /** `phase` is set for the steps of an expand/contract migration (SPEC S7). */
   'migration:start': { runId: string; revision: string; direction: Direction; phase?: Phase; index: number; total: number; file: string }
   statement: { runId: string; revision: string; sql: string }

@@ -14,3 +14,7 @@ export {
   type LintSeverity,
   type RuleSetting,
 } from './types.js'
+// The pieces `records` reuses to read the tables a migration changes (SPEC S9).
+export { collectSteps } from './collect.js'
+export { loadSqlParser, parserFlavor } from './parsers/index.js'
+export { keyedCache } from './parsers/parse-cache.js'

@@ -5,7 +5,7 @@ import { StrataError, isStrataError } from '../errors/index.js'
 import type { Direction } from '../events/events.js'
 import type { RunStatus } from '../history/history-store.js'
 import type { Operation } from '../ops/operation.js'
-import { buildPlan, type Plan } from '../plan/plan.js'
+import { buildPlan, type Plan, type PlanStep } from '../plan/plan.js'
 import { rollBack, runPlan, type RunReport, type RunnerOptions } from '../runner/run-plan.js'
 import { openBackups, restoreInto, takeVerifiedBackup, type Backups } from './backup.js'
 import { postflight, preflight } from './checks.js'
@@ -14,6 +14,10 @@ import { withLockedSession, type LockOptions, type LockedSession } from './lock.
 import { newRunId, whoAmI, type Project } from './session.js'
 import { compare, recordSchema, type Comparison } from './status.js'
 import { startMonitoring } from './monitoring.js'
+import { maintenanceWindows, policyRefusal } from './policy.js'
+import { redactRecord, type MigrationRecord } from '../records/record.js'
+import { estimateFrom, readRecords, recordsDir, writeRecord } from '../records/store.js'
+import { buildRecord } from '../records/build.js'
 
 export type { LockOptions } from './lock.js'
 
@@ -64,8 +68,8 @@ export interface MigrateResult {
  */
 export async function migrate(project: Project, options: MigrateOptions): Promise<MigrateResult> {
   const { policy } = project.config
-  const unenforceable = unenforceableRule(project)
-  if (unenforceable) throw unenforceable
+  // A malformed maintenance window is a config error (exit 2), found before anything is opened.
+  const windows = maintenanceWindows(project)
   const wantsBackup = policy.requireBackup || policy.onFailure === 'restore'
   let backups = wantsBackup ? await openBackups(project) : null
   const command = options.command ?? options.direction
@@ -78,8 +82,9 @@ export async function migrate(project: Project, options: MigrateOptions): Promis
     const plan = options.command
       ? await phasePlan(project, session.conn, comparison, options.command, options.target)
       : buildPlan(project.graph, project.migrations, comparison.appliedSet, options.direction, options.target, { expanded: comparison.expanded })
-    const declined = await confirmation(project, plan, options)
-    if (declined) throw await run.refuse(declined)
+    await run.planned(plan)
+    const refused = await policyRefusal(project, plan, windows, options, run)
+    if (refused) throw await run.refuse(refused)
     // A data migration is always backed up first, whatever the policy (SPEC S7).
     if (!backups && plan.steps.some((s) => s.migration.data && s.direction === 'up')) backups = await openBackups(project)
     // Metrics and alerts watch a run with steps (SPEC S8); what they saw goes into its record.
@@ -87,7 +92,7 @@ export async function migrate(project: Project, options: MigrateOptions): Promis
     const monitoring = options.monitor === false || plan.steps.length === 0 ? null : await startMonitoring(project, run.id, options.metricsPort)
     try {
       await run.start()
-      run.announce(plan.steps.map((s) => ({ revision: s.revision, direction: s.direction })))
+      run.announce()
       if (plan.steps.length === 0) {
         const report: RunReport = { runId: run.id, direction: plan.direction, results: [], failure: null, rollback: null, state: 'complete', changed: [] }
         await run.finish('succeeded', plan.toHeads, { report })
@@ -111,6 +116,7 @@ async function checkedRun(project: Project, session: LockedSession, options: Mig
     lint: { revisions: plan.steps.map((s) => s.revision), direction: plan.direction },
   })
   emitChecks(project, 'preflight', checks)
+  run.preflight = checks
   const failing = checks.filter((c) => c.status === 'fail')
   if (failing.length > 0) {
     throw await run.refuse(new StrataError('E_PREFLIGHT', `preflight failed: ${failing.map((c) => `${c.name}: ${c.message}`).join('; ')}`, {
@@ -163,6 +169,7 @@ class Pipeline {
     this.#collecting = false
     const { checks, after } = await postflight(project, this.session.conn, { before: this.before, ops: this.#ops })
     emitChecks(project, 'postflight', checks)
+    run.postflight = checks
     const failing = checks.filter((c) => c.status === 'fail')
     if (failing.length > 0) throw await this.#postflightFailed(report, failing, started)
     await recordSchema(project, this.session.conn, after?.schema)
@@ -269,22 +276,44 @@ class Pipeline {
   }
 }
 
-/** The run's row in `<prefix>runs`: started once, finished once, written even after a restore. */
+/**
+ * The run's row in `<prefix>runs` and its Migration Record (SPEC S9): started once, finished
+ * once, written even after a restore. What the pipeline learns on the way (the plan, the
+ * checks, the change request) is kept here, so every way a run ends writes the same record.
+ */
 class RunRecorder {
   readonly id = newRunId()
   readonly by = whoAmI()
   readonly #startedAt = new Date().toISOString()
+  readonly #started = performance.now()
   from: readonly string[] = []
+  steps: readonly PlanStep[] = []
+  preflight: readonly CheckResult[] = []
+  postflight: readonly CheckResult[] = []
+  changeRequest: string | null = null
+  estimatedMs: number | null = null
+  #finished = false
 
   /** Set once `run:start` went out: every finish then sends the matching `run:done`. */
   #announcedAt: number | null = null
 
   constructor(readonly project: Project, readonly session: LockedSession, readonly command: Direction | PhaseCommand) {}
 
+  /** The plan is known: its steps, and their estimate from earlier records of the same migrations. */
+  async planned(plan: Plan): Promise<void> {
+    this.steps = plan.steps
+    const dir = recordsDir(this.project.config)
+    if (!dir || plan.steps.length === 0) return
+    this.estimatedMs = estimateFrom(readRecords(dir).records, plan.steps.map((s) => ({
+      revision: s.revision, direction: s.direction, ...(s.phase ? { phase: s.phase } : {}), checksum: s.migration.file.checksum,
+    })))
+  }
+
   /** Emits `run:start` (SPEC S8); the run's finish, whatever it is, emits `run:done`. */
-  announce(steps: ReadonlyArray<{ revision: string; direction: Direction }>): void {
+  announce(): void {
     this.#announcedAt = performance.now()
-    this.project.events.emit('run:start', { runId: this.id, command: this.command, environment: this.project.config.environment, steps })
+    const steps = this.steps.map((s) => ({ revision: s.revision, direction: s.direction }))
+    this.project.events.emit('run:start', { runId: this.id, command: this.command, environment: this.project.config.environment, steps, estimatedMs: this.estimatedMs })
   }
 
   async start(): Promise<void> {
@@ -306,15 +335,43 @@ class RunRecorder {
     await this.project.history.annotateRun(this.session.conn, this.id, extra)
   }
 
-  /** A restore may have replaced the table with one from before the run started: start it again. */
+  /**
+   * Closes the run row and writes the run's record. A restore may have replaced the table with
+   * one from before the run started: start it again.
+   */
   async finish(status: RunStatus, to: readonly string[], outcome: { error?: unknown; report?: RunReport; backupId?: string | null }): Promise<void> {
     await this.start()
     const error = outcome.error === undefined ? null : isStrataError(outcome.error) ? `${outcome.error.code}: ${outcome.error.message}` : outcome.error instanceof Error ? outcome.error.message : String(outcome.error)
-    await this.project.history.finishRun(this.session.conn, this.id, { status, toRevisions: to, error, report: outcome.report, backupId: outcome.backupId ?? null })
+    const written = this.#finished ? null : await this.#writeRecord(status, outcome)
+    this.#finished = true
+    const report = written ? { ...(outcome.report ?? {}), record: written.record } : outcome.report
+    await this.project.history.finishRun(this.session.conn, this.id, { status, toRevisions: to, error, report, backupId: outcome.backupId ?? null, recordPath: written?.path ?? null })
     if (this.#announcedAt !== null) {
       const durationMs = Math.round(performance.now() - this.#announcedAt)
       this.#announcedAt = null
       this.project.events.emit('run:done', { runId: this.id, status, durationMs })
+    }
+  }
+
+  /**
+   * Builds the record and writes it beside the config (without a config file it lives in the
+   * run row alone). A record that cannot be written is reported, never a reason to fail a run
+   * whose changes are already made.
+   */
+  async #writeRecord(status: RunStatus, outcome: { error?: unknown; report?: RunReport; backupId?: string | null }): Promise<{ record: MigrationRecord; path: string | null } | null> {
+    try {
+      const record = redactRecord(await buildRecord(this.project, {
+        runId: this.id, command: this.command, status, startedAt: this.#startedAt, durationMs: Math.round(performance.now() - this.#started), by: this.by,
+        steps: this.steps, report: outcome.report ?? null, preflight: this.preflight, postflight: this.postflight, error: outcome.error ?? null,
+        backupId: outcome.backupId ?? null, changeRequest: this.changeRequest, estimatedDurationMs: this.estimatedMs,
+      }))
+      const dir = recordsDir(this.project.config)
+      if (!dir) return { record, path: null }
+      return { record, path: writeRecord(dir, record).json }
+    } catch (thrown) {
+      const why = thrown instanceof Error ? thrown.message : String(thrown)
+      this.project.events.emit('log', { level: 'warn', message: `the migration record of run ${this.id} could not be written: ${why}` })
+      return null
     }
   }
 }
@@ -349,36 +406,6 @@ function describeRecovery(recovery: Recovery, backup: BackupListing | null): str
   }
   if (recovery.verified) return `Database state: pre-run — ${how}, and its schema and row counts equal those before the run.`
   return `Database state: NOT verified — ${how}, but it differs from before the run: ${recovery.differences.join('; ')}.`
-}
-
-/**
- * Policy rules that need capabilities this version does not have yet (change requests,
- * rehearsals, maintenance windows) refuse the run rather than be silently ignored.
- */
-function unenforceableRule(project: Project): StrataError | null {
-  const { policy, environment } = project.config
-  const rules: string[] = []
-  if (policy.requireChangeRequest) rules.push('require_change_request')
-  if (policy.requireRehearsal) rules.push('require_rehearsal')
-  if (policy.maintenanceWindow.length > 0) rules.push('maintenance_window')
-  if (rules.length === 0) return null
-  return new StrataError('E_POLICY', `environment \`${environment}\` requires ${rules.join(', ')}, which this version of strata cannot enforce yet; refusing rather than running unguarded`, {
-    rules,
-    hint: 'run against an environment without these rules, or remove them from its policy if the environment does not need them',
-  })
-}
-
-/** `policy.confirm` (SPEC S9): ask on a terminal; without one and without --yes, refuse. */
-async function confirmation(project: Project, plan: Plan, options: MigrateOptions): Promise<StrataError | null> {
-  if (!project.config.policy.confirm || options.yes || plan.steps.length === 0) return null
-  const environment = project.config.environment
-  const what = options.command ? `${options.command === 'complete' ? 'Complete (contract)' : 'Abort (undo the expand of)'} ${plan.target}` : `${plan.direction === 'up' ? 'Apply' : 'Revert'} ${plan.steps.length} migration(s)`
-  const question = `${what} on environment ${environment} (${project.config.url.redacted})?`
-  if (options.confirm && (await options.confirm(question))) return null
-  return new StrataError('E_POLICY', `environment \`${environment}\` requires confirmation and ${options.confirm ? 'it was declined' : 'there is no terminal to ask on'}`, {
-    rule: 'confirm',
-    hint: 'answer yes on a terminal, or pass --yes',
-  })
 }
 
 /**

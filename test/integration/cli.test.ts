@@ -142,14 +142,16 @@ describe('CLI contract', () => {
     expect(rows(db, "SELECT name FROM sqlite_master WHERE name = 't_a'")).toEqual([{ name: 't_a' }])
   })
 
-  it('policy rules this version cannot enforce refuse the run (exit 3) instead of being ignored', () => {
+  it('require_rehearsal refuses the run (exit 3) until strata can rehearse, recorded, nothing touched', () => {
     write('001_a.sql', sql('a', ''))
-    writeFileSync(join(project.dir, 'strata.yaml'), 'environments:\n  production:\n    url: "sqlite:app.db"\n    policy: { require_change_request: true }\n')
+    writeFileSync(join(project.dir, 'strata.yaml'), 'environments:\n  production:\n    url: "sqlite:app.db"\n    policy: { require_rehearsal: true }\n')
     const run = strata(['up', '--yes'], project.dir)
     expect(run.code).toBe(3)
     expect(run.stderr).toContain('error[E_POLICY]')
-    expect(run.stderr).toContain('require_change_request')
-    expect(existsSync(join(project.dir, 'app.db'))).toBe(false)
+    expect(run.stderr).toContain('require_rehearsal')
+    const db = join(project.dir, 'app.db')
+    expect(rows(db, "SELECT name FROM sqlite_master WHERE name = 't_a'")).toEqual([])
+    expect(rows(db, 'SELECT command, status FROM strata_runs')).toEqual([{ command: 'up', status: 'refused' }])
   })
 
   it('a failed run says which state the database is in', () => {

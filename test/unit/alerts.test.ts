@@ -97,7 +97,7 @@ describe('attachAlerts', () => {
     const router = attachAlerts(events, config, { environment: 'staging', baseDir: dir, print: (line) => printed.push(line) })
     try {
       const steps = [{ revision: '001_a', direction: 'up' as const }, { revision: '002_b', direction: 'up' as const }]
-      events.emit('run:start', { runId: 'run-1', command: 'up', environment: 'staging', steps })
+      events.emit('run:start', { runId: 'run-1', command: 'up', environment: 'staging', steps, estimatedMs: null })
       events.emit('backup:start', { dir: 'backups' })
       events.emit('backup:done', { id: 'b1', path: 'backups/b1', size: 4096, durationMs: 12, verified: true })
       events.emit('check', { phase: 'preflight', name: 'consistency', status: 'fail', message: 'not a postflight check' })
@@ -129,7 +129,7 @@ describe('attachAlerts', () => {
       events.emit('run:done', { runId: 'run-1', status: 'failed', durationMs: 400 })
       events.emit('restore:start', { backupId: 'b1' })
       // A run that fails without a failed migration (say, a lock timeout) raises the run-level failure.
-      events.emit('run:start', { runId: 'run-2', command: 'up', environment: 'staging', steps })
+      events.emit('run:start', { runId: 'run-2', command: 'up', environment: 'staging', steps, estimatedMs: null })
       events.emit('run:done', { runId: 'run-2', status: 'failed', durationMs: 5 })
 
       const expected = [
@@ -186,7 +186,7 @@ describe('attachAlerts', () => {
       info: ['migration_completed'],
       sinks: [{ type: 'console', levels: ['critical'] }, { type: 'file', path: 'filtered.jsonl', levels: ['info', 'warning'] }],
     }, { environment: null, baseDir: dir, print: (line) => printed.push(line) })
-    events.emit('run:start', { runId: 'r', command: 'up', environment: null, steps: [{ revision: '001_a', direction: 'up' }] })
+    events.emit('run:start', { runId: 'r', command: 'up', environment: null, steps: [{ revision: '001_a', direction: 'up' }], estimatedMs: null })
     events.emit('backup:done', { id: 'b', path: 'b', size: 1, durationMs: 1, verified: false })
     events.emit('migration:start', { runId: 'r', revision: '001_a', direction: 'up', index: 0, total: 1, file: '001_a.ts' })
     events.emit('migration:done', { runId: 'r', revision: '001_a', direction: 'up', index: 0, total: 1, durationMs: 3, statements: 1 })
@@ -218,7 +218,7 @@ describe('attachAlerts', () => {
     }, { environment: 'prod', baseDir: dir, print: () => undefined })
     try {
       const started = performance.now()
-      events.emit('run:start', { runId: 'r', command: 'up', environment: 'prod', steps: [] })
+      events.emit('run:start', { runId: 'r', command: 'up', environment: 'prod', steps: [], estimatedMs: null })
       for (let i = 0; i < 5; i++) {
         const revision = `00${i}_m`
         events.emit('migration:start', { runId: 'r', revision, direction: 'up', index: i, total: 5, file: `${revision}.ts` })
@@ -347,7 +347,7 @@ describe('attachAlerts', () => {
     const events = new StrataEmitter()
     const seen = collect(events, 'alert')
     const router = attachAlerts(events, { warning: ['high_resource_usage'], thresholds: { rss_mb: 10 } }, { environment: null, baseDir: dir, print: () => undefined })
-    events.emit('run:start', { runId: 'r', command: 'up', environment: null, steps: [] })
+    events.emit('run:start', { runId: 'r', command: 'up', environment: null, steps: [], estimatedMs: null })
     events.emit('metrics:sample', sample('r', 1, 64))
     events.emit('metrics:sample', sample('r', 1, 64))
     events.emit('run:done', { runId: 'r', status: 'succeeded', durationMs: 5 })

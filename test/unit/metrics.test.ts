@@ -55,7 +55,7 @@ describe('startMetrics', () => {
     const monitor = await start(events, { runId, intervalMs: 50 })
     expect(monitor.url).toBeNull()
 
-    events.emit('run:start', { runId, command: 'up', environment: null, steps: [{ revision: 'a1', direction: 'up' }, { revision: 'b2', direction: 'up' }] })
+    events.emit('run:start', { runId, command: 'up', environment: null, steps: [{ revision: 'a1', direction: 'up' }, { revision: 'b2', direction: 'up' }], estimatedMs: null })
     events.emit('migration:start', { runId, revision: 'a1', direction: 'up', index: 0, total: 2, file: 'a1.ts' })
     for (let rows = 100_000; rows <= 1_000_000; rows += 100_000) {
       events.emit('backfill:progress', backfill(runId, 'a1', 'users', rows, 1_000_000))
@@ -148,7 +148,7 @@ describe('startMetrics', () => {
     expect(monitor.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/)
     const url = monitor.url!
 
-    events.emit('run:start', { runId, command: 'up', environment: null, steps: [{ revision: 'a1', direction: 'up' }] })
+    events.emit('run:start', { runId, command: 'up', environment: null, steps: [{ revision: 'a1', direction: 'up' }], estimatedMs: null })
     events.emit('migration:start', { runId, revision: 'a1', direction: 'up', index: 0, total: 1, file: 'a1.ts' })
     events.emit('backfill:progress', backfill(runId, 'a1', 'users', 1200, 4800))
     const first = await fetch(url)

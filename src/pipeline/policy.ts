@@ -1,0 +1,71 @@
+import { resolve } from 'node:path'
+import { StrataError } from '../errors/index.js'
+import type { Plan } from '../plan/plan.js'
+import { maintenanceWindowRefusal, parseWindows, type MaintenanceWindow } from '../policy/maintenance-window.js'
+import type { Project } from './session.js'
+
+/**
+ * The environment policy rules a run must satisfy before anything is touched (SPEC S9):
+ * `require_change_request`, `require_rehearsal`, `maintenance_window` and `confirm`
+ * (`require_backup`, `lint_fail_on` and `on_failure` act inside the pipeline). Each refusal is
+ * E_POLICY (exit 3), names the rule and says what would satisfy it.
+ */
+
+export interface PolicyOptions {
+  /** `--yes`: the operator confirmed up front. */
+  readonly yes?: boolean
+  /** Asks the operator; absent when nobody can answer (no terminal). */
+  readonly confirm?: (question: string) => Promise<boolean>
+  readonly command?: 'complete' | 'abort'
+  /** The clock (tests pass their own). */
+  readonly now?: () => Date
+}
+
+/** The environment's maintenance windows, parsed: a malformed one is E_CONFIG before anything runs. */
+export function maintenanceWindows(project: Project): MaintenanceWindow[] {
+  const { policy } = project.config
+  return policy.maintenanceWindow.length === 0 ? [] : parseWindows(policy.maintenanceWindow)
+}
+
+/** The first rule the run breaks, as the error to refuse it with; null when it may go ahead. */
+export async function policyRefusal(project: Project, plan: Plan, windows: readonly MaintenanceWindow[], options: PolicyOptions, run: { changeRequest: string | null }): Promise<StrataError | null> {
+  if (plan.steps.length === 0) return null
+  const { policy, environment } = project.config
+  const env = `environment \`${environment}\``
+  const closed = maintenanceWindowRefusal(windows, (options.now ?? (() => new Date()))(), environment ?? 'default')
+  if (closed) return closed
+  if (policy.requireChangeRequest) {
+    const { approvalFor } = await import('../changes/change-requests.js')
+    const revisions = [...new Set(plan.steps.map((s) => s.revision))]
+    const checksums = new Map([...project.migrations.values()].map((m) => [m.revision, m.file.checksum]))
+    const dir = resolve(project.config.baseDir, project.config.raw.change_requests?.dir ?? 'changes')
+    const approval = approvalFor(dir, revisions, checksums, project.config.raw.change_requests?.allow_same_approver ?? false)
+    if (!approval.approved) {
+      return new StrataError('E_POLICY', `${env} requires an approved change request (require_change_request): ${approval.reason}`, {
+        rule: 'require_change_request',
+        hint: `create one with \`strata cr new TITLE --revisions ${revisions.join(',')}\`, then have it approved with \`strata cr approve ID --role technical|business|security\``,
+      })
+    }
+    run.changeRequest = approval.id
+  }
+  if (policy.requireRehearsal) {
+    return new StrataError('E_POLICY', `${env} requires a passing rehearsal of these migrations (require_rehearsal), and this version of strata cannot rehearse yet`, {
+      rule: 'require_rehearsal',
+      hint: 'run against an environment without require_rehearsal, or remove the rule from this environment\'s policy until `strata rehearse` is available',
+    })
+  }
+  return confirmation(project, plan, options)
+}
+
+/** `policy.confirm` (SPEC S9): ask on a terminal; without one and without --yes, refuse. */
+async function confirmation(project: Project, plan: Plan, options: PolicyOptions): Promise<StrataError | null> {
+  if (!project.config.policy.confirm || options.yes) return null
+  const environment = project.config.environment
+  const what = options.command ? `${options.command === 'complete' ? 'Complete (contract)' : 'Abort (undo the expand of)'} ${plan.target}` : `${plan.direction === 'up' ? 'Apply' : 'Revert'} ${plan.steps.length} migration(s)`
+  const question = `${what} on environment ${environment} (${project.config.url.redacted})?`
+  if (options.confirm && (await options.confirm(question))) return null
+  return new StrataError('E_POLICY', `environment \`${environment}\` requires confirmation and ${options.confirm ? 'it was declined' : 'there is no terminal to ask on'}`, {
+    rule: 'confirm',
+    hint: 'answer yes on a terminal, or pass --yes',
+  })
+}
