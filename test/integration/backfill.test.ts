@@ -117,7 +117,7 @@ describe('backfill progress on a terminal', () => {
     project.write('002_rows.sql', seed(3000))
     project.write('003_backfill.ts', `export default {
   transactional: false,
-  up(op) { op.backfill({ table: 'graphics', set: { event_name: 'launch' }, batchSize: 100, maxBatchMs: 1000, throttleMs: 25 }) },
+  up(op) { op.backfill({ table: 'graphics', set: { event_name: 'launch' }, batchSize: 100, maxBatchMs: 1000, throttleMs: 120 }) },
   down() {},
 }
 `)
