@@ -10,12 +10,24 @@ export function redact(text: string): string {
     .replace(/\b(password|passwd|pwd)=([^&\s;]+)/gi, '$1=****')
 }
 
-/** Every string inside a value (objects, arrays) with credentials masked: for what is stored or shared whole. */
+/**
+ * Every string inside a value (objects, arrays) with credentials masked: for what is stored or
+ * shared whole. A value with nothing to mask is returned as it is, checked in one pass over its
+ * JSON text (a run's report holds thousands of strings, and nearly never a credential).
+ */
 export function redactDeep<T>(value: T): T {
-  if (typeof value === 'string') return redact(value) as T
-  if (Array.isArray(value)) return value.map((item: unknown) => redactDeep(item)) as T
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactDeep(item)])) as T
+    const text = JSON.stringify(value)
+    if (text === undefined || redact(text) === text) return value
+  }
+  return redactStrings(value)
+}
+
+function redactStrings<T>(value: T): T {
+  if (typeof value === 'string') return redact(value) as T
+  if (Array.isArray(value)) return value.map((item: unknown) => redactStrings(item)) as T
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactStrings(item)])) as T
   }
   return value
 }

@@ -15,7 +15,7 @@ import { newRunId, whoAmI, type Project } from './session.js'
 import { compare, recordSchema, type Comparison } from './status.js'
 import { startMonitoring } from './monitoring.js'
 import { maintenanceWindows, policyRefusal } from './policy.js'
-import { redactRecord, type MigrationRecord } from '../records/record.js'
+import type { MigrationRecord } from '../records/record.js'
 import { estimateFrom, readRecords, recordsDir, writeRecord } from '../records/store.js'
 import { buildRecord } from '../records/build.js'
 
@@ -360,11 +360,11 @@ class RunRecorder {
    */
   async #writeRecord(status: RunStatus, outcome: { error?: unknown; report?: RunReport; backupId?: string | null }): Promise<{ record: MigrationRecord; path: string | null } | null> {
     try {
-      const record = redactRecord(await buildRecord(this.project, {
+      const record = await buildRecord(this.project, {
         runId: this.id, command: this.command, status, startedAt: this.#startedAt, durationMs: Math.round(performance.now() - this.#started), by: this.by,
         steps: this.steps, report: outcome.report ?? null, preflight: this.preflight, postflight: this.postflight, error: outcome.error ?? null,
         backupId: outcome.backupId ?? null, changeRequest: this.changeRequest, estimatedDurationMs: this.estimatedMs,
-      }))
+      })
       const dir = recordsDir(this.project.config)
       if (!dir) return { record, path: null }
       return { record, path: writeRecord(dir, record).json }

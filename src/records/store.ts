@@ -13,7 +13,7 @@ export function recordsDir(config: ResolvedConfig): string | null {
   return resolve(config.baseDir, config.raw.records?.dir ?? 'records')
 }
 
-/** Writes both files, each through a temporary file renamed into place; returns the JSON's path. */
+/** Writes both files (credentials masked), each through a temporary file renamed into place. */
 export function writeRecord(dir: string, record: MigrationRecord): { json: string; markdown: string } {
   mkdirSync(dir, { recursive: true })
   const safe = redactRecord(record)
