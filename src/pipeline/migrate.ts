@@ -13,7 +13,7 @@ import { phasePlan, type PhaseCommand } from './phases.js'
 import { withLockedSession, type LockOptions, type LockedSession } from './lock.js'
 import { newRunId, whoAmI, type Project } from './session.js'
 import { compare, recordSchema, type Comparison } from './status.js'
-import { startMonitoring } from './monitoring.js'
+import { startMonitoring, type Monitoring, type MonitoringReport } from './monitoring.js'
 import { maintenanceWindows, policyRefusal } from './policy.js'
 import type { MigrationRecord } from '../records/record.js'
 import { estimateFrom, readRecords, recordsDir, writeRecord } from '../records/store.js'
@@ -90,6 +90,7 @@ export async function migrate(project: Project, options: MigrateOptions): Promis
     // Metrics and alerts watch a run with steps (SPEC S8); what they saw goes into its record.
     // Started before the run is recorded: a metrics port in use is refused with nothing touched.
     const monitoring = options.monitor === false || plan.steps.length === 0 ? null : await startMonitoring(project, run.id, options.metricsPort)
+    run.monitoring = monitoring
     try {
       await run.start()
       run.announce()
@@ -100,8 +101,9 @@ export async function migrate(project: Project, options: MigrateOptions): Promis
       }
       return await checkedRun(project, session, options, run, plan, comparison, backups)
     } finally {
-      if (monitoring) {
-        const watched = await monitoring.stop()
+      // A run that ended without its finish (an unexpected error) still stops its monitoring.
+      if (run.monitoring) {
+        const watched = await run.monitoring.stop()
         await run.annotate({ monitoring: watched }).catch(() => {})
       }
     }
@@ -292,6 +294,8 @@ class RunRecorder {
   postflight: readonly CheckResult[] = []
   changeRequest: string | null = null
   estimatedMs: number | null = null
+  /** The run's metrics and alerts, stopped by `finish` so that what they saw goes into the record. */
+  monitoring: Monitoring | null = null
   #finished = false
 
   /** Set once `run:start` went out: every finish then sends the matching `run:done`. */
@@ -342,15 +346,21 @@ class RunRecorder {
   async finish(status: RunStatus, to: readonly string[], outcome: { error?: unknown; report?: RunReport; backupId?: string | null }): Promise<void> {
     await this.start()
     const error = outcome.error === undefined ? null : isStrataError(outcome.error) ? `${outcome.error.code}: ${outcome.error.message}` : outcome.error instanceof Error ? outcome.error.message : String(outcome.error)
-    const written = this.#finished ? null : await this.#writeRecord(status, outcome)
-    this.#finished = true
-    const report = written ? { ...(outcome.report ?? {}), record: written.record } : outcome.report
-    await this.project.history.finishRun(this.session.conn, this.id, { status, toRevisions: to, error, report, backupId: outcome.backupId ?? null, recordPath: written?.path ?? null })
     if (this.#announcedAt !== null) {
       const durationMs = Math.round(performance.now() - this.#announcedAt)
       this.#announcedAt = null
       this.project.events.emit('run:done', { runId: this.id, status, durationMs })
     }
+    // The alerts run:done raised are delivered (or have failed) before the record is written.
+    const watching = this.monitoring
+    this.monitoring = null
+    const monitoring = watching ? await watching.stop() : null
+    const written = this.#finished ? null : await this.#writeRecord(status, outcome, monitoring)
+    this.#finished = true
+    const report = written || monitoring
+      ? { ...(outcome.report ?? {}), ...(written ? { record: written.record } : {}), ...(monitoring ? { monitoring } : {}) }
+      : outcome.report
+    await this.project.history.finishRun(this.session.conn, this.id, { status, toRevisions: to, error, report, backupId: outcome.backupId ?? null, recordPath: written?.path ?? null })
   }
 
   /**
@@ -358,12 +368,12 @@ class RunRecorder {
    * run row alone). A record that cannot be written is reported, never a reason to fail a run
    * whose changes are already made.
    */
-  async #writeRecord(status: RunStatus, outcome: { error?: unknown; report?: RunReport; backupId?: string | null }): Promise<{ record: MigrationRecord; path: string | null } | null> {
+  async #writeRecord(status: RunStatus, outcome: { error?: unknown; report?: RunReport; backupId?: string | null }, monitoring: MonitoringReport | null): Promise<{ record: MigrationRecord; path: string | null } | null> {
     try {
       const record = await buildRecord(this.project, {
         runId: this.id, command: this.command, status, startedAt: this.#startedAt, durationMs: Math.round(performance.now() - this.#started), by: this.by,
         steps: this.steps, report: outcome.report ?? null, preflight: this.preflight, postflight: this.postflight, error: outcome.error ?? null,
-        backupId: outcome.backupId ?? null, changeRequest: this.changeRequest, estimatedDurationMs: this.estimatedMs,
+        backupId: outcome.backupId ?? null, changeRequest: this.changeRequest, estimatedDurationMs: this.estimatedMs, monitoring,
       })
       const dir = recordsDir(this.project.config)
       if (!dir) return { record, path: null }

@@ -2,6 +2,7 @@ import type { CheckResult } from '../checks/check.js'
 import { isStrataError } from '../errors/index.js'
 import type { RunStatus } from '../history/history-store.js'
 import type { PlanStep } from '../plan/plan.js'
+import type { MonitoringReport } from '../pipeline/monitoring.js'
 import type { Project } from '../pipeline/session.js'
 import type { RunReport } from '../runner/run-plan.js'
 import { affectedTables } from './affected-tables.js'
@@ -25,6 +26,8 @@ export interface RunOutcome {
   readonly backupId: string | null
   readonly changeRequest: string | null
   readonly estimatedDurationMs: number | null
+  /** What watching the run saw (SPEC S8): its figures and how its alerts were delivered. */
+  readonly monitoring: MonitoringReport | null
 }
 
 /** Lint rules whose findings mean the change blocks the application while it runs. */
@@ -71,6 +74,7 @@ export async function buildRecord(project: Project, run: RunOutcome): Promise<Mi
     },
     backupId: run.backupId,
     changeRequest: run.changeRequest,
+    ...(run.monitoring ? { monitoring: monitoringOf(run.monitoring) } : {}),
     status: run.status,
     command: run.command,
     by: run.by,
@@ -125,7 +129,20 @@ function issuesOf(run: RunOutcome): string[] {
     for (const check of checks) if (check.status !== 'pass') issues.push(`${phase} ${check.name} (${check.status}): ${check.message}`)
   }
   if (run.report?.rollback && !run.report.rollback.ok) issues.push(`rollback failed: ${run.report.rollback.error ?? 'unknown error'}`)
+  for (const f of run.monitoring?.alerts?.failed ?? []) {
+    issues.push(`alert ${f.event}${f.revision === null ? '' : ` of ${f.revision}`} could not be delivered to ${f.sink}: ${f.error} (after ${f.attempts} attempt${f.attempts === 1 ? '' : 's'})`)
+  }
   return issues
+}
+
+/** The record's view of the monitoring: the figures, and the alerts raised, delivered and failed. */
+function monitoringOf(report: MonitoringReport): NonNullable<MigrationRecord['monitoring']> {
+  const { metrics, alerts } = report
+  return {
+    peakRssBytes: metrics.peakRssBytes, peakCpuPercent: Math.round(metrics.peakCpuPercent), readBytes: metrics.readBytes, writeBytes: metrics.writeBytes,
+    peakConnections: metrics.peakConnections, rows: metrics.rows, errors: metrics.errors,
+    alerts: alerts ? { raised: alerts.alerts, delivered: alerts.delivered, failed: alerts.failed.length } : null,
+  }
 }
 
 function unique<T>(values: readonly T[]): T[] {

@@ -38,6 +38,17 @@ export interface MigrationRecord {
   /** `user@host` of the operator who ran it. */
   readonly by: string
   readonly steps: readonly RecordStep[]
+  /** Resource figures and alert deliveries of a watched run (SPEC S8); failed deliveries are also among the issues. */
+  readonly monitoring?: {
+    readonly peakRssBytes: number
+    readonly peakCpuPercent: number
+    readonly readBytes: number | null
+    readonly writeBytes: number | null
+    readonly peakConnections: number | null
+    readonly rows: number
+    readonly errors: number
+    readonly alerts: { readonly raised: number; readonly delivered: number; readonly failed: number } | null
+  }
   /** True for a rehearsal's record (SPEC S10). */
   readonly rehearsal?: boolean
 }
@@ -122,6 +133,8 @@ export function renderMarkdown(record: MigrationRecord): string {
     `- **Status**: ${record.status}`,
     `- **Run By**: ${record.by}`,
     `- **Backup**: ${record.backupId ?? 'none'}`,
+    ...(record.monitoring ? [`- **Resources**: ${describeResources(record.monitoring)}`] : []),
+    ...(record.monitoring?.alerts ? [`- **Alerts**: ${record.monitoring.alerts.raised} raised, ${record.monitoring.alerts.delivered} delivered, ${record.monitoring.alerts.failed} failed`] : []),
     `- **Issues**:${record.issues.length === 0 ? ' None' : ''}`,
     ...record.issues.map((issue) => `  - ${issue.split('\n').join(' ')}`),
     ...(record.steps.length > 0
@@ -152,6 +165,14 @@ const MIGRATION_TYPE_TEXT: Readonly<Record<string, string>> = {
   data: 'Data migration',
   'expand-contract': 'Expand/contract (zero downtime)',
   none: 'None (nothing ran)',
+}
+
+function describeResources(m: NonNullable<MigrationRecord['monitoring']>): string {
+  const parts = [`peak memory ${Math.round(m.peakRssBytes / (1024 * 1024))} MiB`, `peak CPU ${m.peakCpuPercent}%`]
+  if (m.readBytes !== null && m.writeBytes !== null) parts.push(`disk ${Math.round(m.readBytes / 1024)} KiB read, ${Math.round(m.writeBytes / 1024)} KiB written`)
+  if (m.peakConnections !== null) parts.push(`up to ${m.peakConnections} server session(s)`)
+  if (m.rows > 0) parts.push(`${m.rows} row(s) backfilled`)
+  return parts.join(', ')
 }
 
 /** `850 ms`, `12.3 s`, `12 min 5 s`, `2 h 3 min`. */

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { strata, strataAsync, useProject } from '../support/cli.js'
@@ -236,6 +236,13 @@ ${sinks}
       expect(report.monitoring.alerts.alerts).toBe(2)
       expect(report.monitoring.alerts.failed.map((f) => f.event), JSON.stringify(report.monitoring.alerts)).toEqual(['migration_started', 'migration_completed'])
       expect(JSON.stringify(report)).not.toContain('s3cret')
+      // The migration record says so too: among its issues, and in its alert tally.
+      const [recordFile] = readdirSync(join(project.dir, 'records')).filter((f) => f.endsWith('.json'))
+      const record = JSON.parse(readFileSync(join(project.dir, 'records', recordFile!), 'utf8')) as { issues: string[]; monitoring: { alerts: { raised: number; failed: number } } }
+      expect(record.monitoring.alerts).toMatchObject({ raised: 2, failed: 2 })
+      expect(record.issues.filter((i) => i.startsWith('alert migration_'))).toHaveLength(2)
+      expect(record.issues.join('\n')).toContain('could not be delivered to webhook http://ops:****@')
+      expect(readFileSync(join(project.dir, 'records', recordFile!.replace('.json', '.md')), 'utf8')).toContain('- **Alerts**: 2 raised, 0 delivered, 2 failed')
     } finally {
       await hook.close()
     }
