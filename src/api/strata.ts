@@ -13,7 +13,8 @@ import type { RestoreResult } from '../pipeline/backup.js'
 import type { LintDirection, LintFinding } from '../lint/index.js'
 import type { TestReport } from '../testing/test-migrations.js'
 import type { MigrationRecord } from '../records/record.js'
-import { isStrataError } from '../errors/index.js'
+import type { RehearsalResult } from '../pipeline/rehearse.js'
+import { StrataError, isStrataError } from '../errors/index.js'
 import { loadProject, readOnly, type Project } from '../pipeline/session.js'
 import { compare, computeStatus, type StatusReport } from '../pipeline/status.js'
 
@@ -210,6 +211,23 @@ export class Strata {
     verify: async (id?: string): Promise<Verification> => (await backups()).verifyBackup(await this.project(), id),
     restore: async (id?: string, options: Pick<RunOptions, 'yes' | 'confirm'> = {}): Promise<RestoreResult> => (await backups()).restoreBackup(await this.project(), id, { lockTimeoutMs: this.#lockTimeoutMs(), ...options }),
     prune: async (keep?: number): Promise<string[]> => (await (await backups()).openBackups(await this.project())).store.prune(keep),
+  }
+
+  /**
+   * The staging rehearsal (SPEC S10): copies environment `from` (default `production`) into `to`
+   * (default `staging`), migrates it, tests the rollback and the benchmark queries, migrates it
+   * again and writes the rehearsal record. The source is only read.
+   */
+  async rehearse(options: { from?: string; to?: string } & Pick<RunOptions, 'yes' | 'confirm'> = {}): Promise<RehearsalResult> {
+    if (this.config.file === null && typeof this.#options.config !== 'object') {
+      throw new StrataError('E_CONFIG', '`strata rehearse` needs a config file with the environments to copy from and to', { hint: 'run `strata init`, then describe production and staging under `environments`' })
+    }
+    if (this.#options.url) throw new StrataError('E_USAGE', '--url cannot be used with rehearse: it copies one environment of the config into another', { hint: 'name them with --from and --to' })
+    const { rehearse } = await import('../pipeline/rehearse.js')
+    const { url: _url, env: _env, ...shared } = this.#options
+    const source = loadConfig({ ...shared, env: options.from ?? 'production' })
+    const target = await loadProject(loadConfig({ ...shared, env: options.to ?? 'staging' }), this.#events)
+    return rehearse(source, target, { lockTimeoutMs: this.#lockTimeoutMs(), ...this.#monitoring(), ...(options.yes ? { yes: true } : {}), ...(options.confirm ? { confirm: options.confirm } : {}) })
   }
 
   /** Migration records (SPEC S9): every run's, newest last; one by run id (or a prefix of it). */

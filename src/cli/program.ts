@@ -12,6 +12,7 @@ import { registerTest } from './commands/test.js'
 import { registerLint } from './commands/lint.js'
 import { registerRecord } from './commands/record.js'
 import { registerCr } from './commands/cr.js'
+import { registerRehearse } from './commands/rehearse.js'
 import { RELATIVE_MARK } from './context.js'
 import { reportError, useNdjsonStderr, type GlobalOptions } from './output.js'
 import { StrataError } from '../errors/index.js'
@@ -36,7 +37,7 @@ export function buildProgram(ndjson = false): Command {
     .showHelpAfterError(ndjson ? false : '(run `strata --help` for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text), outputError: () => {} })
-  for (const register of [registerInit, registerNew, registerStatus, registerHistory, registerPlan, registerMigrate, registerAdmin, registerChecks, registerBackup, registerTest, registerLint, registerRecord, registerCr]) {
+  for (const register of [registerInit, registerNew, registerStatus, registerHistory, registerPlan, registerMigrate, registerAdmin, registerChecks, registerBackup, registerTest, registerLint, registerRecord, registerCr, registerRehearse]) {
     register(program)
   }
   return program

@@ -2,6 +2,9 @@ import { resolve } from 'node:path'
 import { StrataError } from '../errors/index.js'
 import type { Plan } from '../plan/plan.js'
 import { maintenanceWindowRefusal, parseWindows, type MaintenanceWindow } from '../policy/maintenance-window.js'
+import type { MigrationRecord } from '../records/record.js'
+import { readRecords, recordsDir } from '../records/store.js'
+import { parseDuration } from '../util/duration.js'
 import type { Project } from './session.js'
 
 /**
@@ -49,10 +52,13 @@ export async function policyRefusal(project: Project, plan: Plan, windows: reado
     run.changeRequest = approval.id
   }
   if (policy.requireRehearsal) {
-    return new StrataError('E_POLICY', `${env} requires a passing rehearsal of these migrations (require_rehearsal), and this version of strata cannot rehearse yet`, {
-      rule: 'require_rehearsal',
-      hint: 'run against an environment without require_rehearsal, or remove the rule from this environment\'s policy until `strata rehearse` is available',
-    })
+    const missing = rehearsalMissing(project, plan, (options.now ?? (() => new Date()))())
+    if (missing) {
+      return new StrataError('E_POLICY', `${env} requires a passing rehearsal of these migrations (require_rehearsal): ${missing}`, {
+        rule: 'require_rehearsal',
+        hint: `run \`strata rehearse --from ${environment ?? 'production'} --to staging\` with the migrations as they are now, then run again`,
+      })
+    }
   }
   return confirmation(project, plan, options)
 }
@@ -68,4 +74,26 @@ async function confirmation(project: Project, plan: Plan, options: PolicyOptions
     rule: 'confirm',
     hint: 'answer yes on a terminal, or pass --yes',
   })
+}
+
+/**
+ * `require_rehearsal` (SPEC S10): a passing rehearsal record, younger than
+ * `policy.rehearsal_max_age`, that ran every step of the plan with the same checksums. Returns
+ * what is missing, or null when one is found.
+ */
+function rehearsalMissing(project: Project, plan: Plan, now: Date): string | null {
+  const dir = recordsDir(project.config)
+  const maxAgeMs = parseDuration(project.config.policy.rehearsalMaxAge) ?? 7 * 86_400_000
+  const wanted = plan.steps.map((s) => ({ revision: s.revision, checksum: s.migration.file.checksum }))
+  const rehearsals = dir ? readRecords(dir).records.filter((r) => r.rehearsal === true) : []
+  const passing = rehearsals.filter((r) => r.success)
+  const fresh = passing.filter((r) => now.getTime() - Date.parse(r.executionTime) <= maxAgeMs)
+  const covers = (r: MigrationRecord): boolean => wanted.every((w) => r.steps.some((s) => s.revision === w.revision && s.checksum === w.checksum && s.status === 'applied'))
+  if (fresh.some(covers)) return null
+  const age = project.config.policy.rehearsalMaxAge
+  if (passing.some(covers)) return `the last passing rehearsal of them is older than ${age} (policy rehearsal_max_age)`
+  if (rehearsals.some(covers)) return 'the last rehearsal of them failed'
+  const changed = wanted.filter((w) => passing.some((r) => r.steps.some((s) => s.revision === w.revision && s.checksum !== w.checksum)))
+  if (changed.length > 0) return `${changed.map((w) => w.revision).join(', ')} changed since rehearsed`
+  return `no passing rehearsal covers ${wanted.map((w) => w.revision).join(', ')}${dir ? '' : ' (without a config file there are no rehearsal records)'}`
 }

@@ -51,6 +51,17 @@ export interface MigrationRecord {
   }
   /** True for a rehearsal's record (SPEC S10). */
   readonly rehearsal?: boolean
+  /** A rehearsal's environments and the benchmark queries it found slower. */
+  readonly rehearsalOf?: { readonly from: string; readonly to: string; readonly regressions: readonly Regression[] }
+}
+
+/** A benchmark query (config `rehearsal.queries`) slower after the migration than before. */
+export interface Regression {
+  readonly name: string
+  readonly beforeMs: number
+  readonly afterMs: number
+  /** afterMs / beforeMs. */
+  readonly factor: number
 }
 
 export interface RecordStep {
@@ -117,6 +128,7 @@ export function renderMarkdown(record: MigrationRecord): string {
     `- **Description**: ${record.description || 'none'}`,
     `- **Environment**: ${record.environment ?? 'none (no config file)'}`,
     `- **Change Request**: ${record.changeRequest ?? 'none'}`,
+    ...(record.rehearsalOf ? [`- **Rehearsal**: ${record.rehearsalOf.from} copied into ${record.rehearsalOf.to}`] : []),
     '',
     '## Technical Details',
     `- **Database Type**: ${record.databaseType}`,
@@ -147,6 +159,7 @@ export function renderMarkdown(record: MigrationRecord): string {
     `- **Data Validation**: ${capitalize(v.data)}`,
     `- **Application Validation**: ${capitalize(v.application)}`,
     `- **Performance Impact**: ${capitalize(v.performance)}`,
+    ...(record.rehearsalOf?.regressions ?? []).map((r) => `  - ${r.name}: ${r.beforeMs} ms before, ${r.afterMs} ms after (${r.factor}×)`),
     ...(v.checks.length > 0
       ? ['', '### Checks', '', '| Phase | Check | Status | Message |', '| --- | --- | --- | --- |', ...v.checks.map((c) => `| ${c.phase} | ${c.name} | ${c.status} | ${cell(c.message)} |`)]
       : []),

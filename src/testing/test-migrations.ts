@@ -17,6 +17,7 @@ import { diffSchemas, type SchemaChange } from '../schema/diff.js'
 import type { SchemaSnapshot } from '../schema/snapshot.js'
 import { splitStatements } from '../sql/split.js'
 import { createScratch } from './scratch.js'
+import { textRow } from '../checks/table-digest.js'
 
 /** What a failed check says, and about which revision (null for the graph). */
 export interface TestFailure {
@@ -262,16 +263,6 @@ class RoundTrips {
   #rows(table: string): Promise<Record<string, unknown>[]> {
     return this.conn.query({ sql: `SELECT * FROM ${this.project.dialect.quoteIdentifier(table)}`, params: [] })
   }
-}
-
-/** A row with every value as text, keys sorted: engines differ in how they hand back numbers and bytes. */
-function textRow(row: Record<string, unknown>): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const key of Object.keys(row).sort()) {
-    const v = row[key]
-    out[key] = v === null || v === undefined ? '\u0000null' : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v instanceof Date ? v.toISOString() : String(v)
-  }
-  return out
 }
 
 function sameRows(a: readonly string[], b: readonly string[]): boolean {

@@ -142,13 +142,14 @@ describe('CLI contract', () => {
     expect(rows(db, "SELECT name FROM sqlite_master WHERE name = 't_a'")).toEqual([{ name: 't_a' }])
   })
 
-  it('require_rehearsal refuses the run (exit 3) until strata can rehearse, recorded, nothing touched', () => {
+  it('require_rehearsal refuses a run nothing rehearsed (exit 3), recorded, nothing touched', () => {
     write('001_a.sql', sql('a', ''))
     writeFileSync(join(project.dir, 'strata.yaml'), 'environments:\n  production:\n    url: "sqlite:app.db"\n    policy: { require_rehearsal: true }\n')
     const run = strata(['up', '--yes'], project.dir)
     expect(run.code).toBe(3)
     expect(run.stderr).toContain('error[E_POLICY]')
     expect(run.stderr).toContain('require_rehearsal')
+    expect(run.stderr).toContain('no passing rehearsal covers 001_a')
     const db = join(project.dir, 'app.db')
     expect(rows(db, "SELECT name FROM sqlite_master WHERE name = 't_a'")).toEqual([])
     expect(rows(db, 'SELECT command, status FROM strata_runs')).toEqual([{ command: 'up', status: 'refused' }])

@@ -107,10 +107,10 @@ for (const dialect of [DIALECT.sqlite, DIALECT.postgres] as const satisfies read
       expect(record.changeRequest).toBe(id)
     })
 
-    it('require_rehearsal: refused with a hint until strata can rehearse', async () => {
+    it('require_rehearsal: refused without a passing rehearsal of the pending migrations, naming the command that makes one', async () => {
       await baseline()
       configure('{ require_rehearsal: true }')
-      await refusedWith(strata(['up'], project.dir), 'require_rehearsal', /require_rehearsal/)
+      await refusedWith(strata(['up'], project.dir), 'no passing rehearsal covers 002_event', /strata rehearse --from production --to staging/)
     })
 
     it('lint_fail_on: a finding at the level refuses the run (E_PREFLIGHT, exit 3); never lets it through', async () => {
