@@ -15,7 +15,9 @@ import type { TestReport } from '../testing/test-migrations.js'
 import type { MigrationRecord } from '../records/record.js'
 import type { RehearsalResult } from '../pipeline/rehearse.js'
 import { StrataError, isStrataError } from '../errors/index.js'
-import { loadProject, readOnly, type Project } from '../pipeline/session.js'
+import { loadProject, readOnly, type DatabaseAccess, type Project } from '../pipeline/session.js'
+import { loadDialect } from '../dialects/registry.js'
+import type { MaintenanceState } from '../maintenance/maintenance-store.js'
 import { compare, computeStatus, type StatusReport } from '../pipeline/status.js'
 
 export interface StrataOptions extends ConfigOptions {
@@ -228,6 +230,22 @@ export class Strata {
     const source = loadConfig({ ...shared, env: options.from ?? 'production' })
     const target = await loadProject(loadConfig({ ...shared, env: options.to ?? 'staging' }), this.#events)
     return rehearse(source, target, { lockTimeoutMs: this.#lockTimeoutMs(), ...this.#monitoring(), ...(options.yes ? { yes: true } : {}), ...(options.confirm ? { confirm: options.confirm } : {}) })
+  }
+
+  /**
+   * Maintenance mode (SPEC S10): the flag applications read with `maintenanceStatus()`. Needs
+   * the database alone, not the migrations: it still works while a migration file is broken.
+   */
+  readonly maintenance = {
+    on: async (options: { message?: string; until?: string } = {}): Promise<MaintenanceState> =>
+      (await import('../pipeline/maintenance.js')).setMaintenance(await this.#database(), { enabled: true, ...options }),
+    off: async (): Promise<MaintenanceState> => (await import('../pipeline/maintenance.js')).setMaintenance(await this.#database(), { enabled: false }),
+    status: async (): Promise<MaintenanceState> => (await import('../pipeline/maintenance.js')).readMaintenance(await this.#database()),
+  }
+
+  async #database(): Promise<DatabaseAccess> {
+    if (this.#project) return this.#project
+    return { config: this.config, dialect: await loadDialect(this.config.url.dialect) }
   }
 
   /** Migration records (SPEC S9): every run's, newest last; one by run id (or a prefix of it). */

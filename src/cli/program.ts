@@ -13,6 +13,7 @@ import { registerLint } from './commands/lint.js'
 import { registerRecord } from './commands/record.js'
 import { registerCr } from './commands/cr.js'
 import { registerRehearse } from './commands/rehearse.js'
+import { registerMaintenance } from './commands/maintenance.js'
 import { RELATIVE_MARK } from './context.js'
 import { reportError, useNdjsonStderr, type GlobalOptions } from './output.js'
 import { StrataError } from '../errors/index.js'
@@ -37,7 +38,7 @@ export function buildProgram(ndjson = false): Command {
     .showHelpAfterError(ndjson ? false : '(run `strata --help` for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text), outputError: () => {} })
-  for (const register of [registerInit, registerNew, registerStatus, registerHistory, registerPlan, registerMigrate, registerAdmin, registerChecks, registerBackup, registerTest, registerLint, registerRecord, registerCr, registerRehearse]) {
+  for (const register of [registerInit, registerNew, registerStatus, registerHistory, registerPlan, registerMigrate, registerAdmin, registerChecks, registerBackup, registerTest, registerLint, registerRecord, registerCr, registerRehearse, registerMaintenance]) {
     register(program)
   }
   return program

@@ -5,7 +5,7 @@ import {
   type MaintenanceChange,
   type MaintenanceState,
 } from '../maintenance/maintenance-store.js'
-import { connect, readOnly, whoAmI, type Project } from './session.js'
+import { connect, readOnly, whoAmI, type DatabaseAccess } from './session.js'
 
 /** What `strata maintenance on|off` asks for; `message` and `until` as the operator typed them. */
 export interface MaintenanceRequest {
@@ -17,7 +17,7 @@ export interface MaintenanceRequest {
 }
 
 /** The store of a project's maintenance flag (`<table_prefix>maintenance`). */
-export function maintenanceStore(project: Project): MaintenanceStore {
+export function maintenanceStore(project: DatabaseAccess): MaintenanceStore {
   return new MaintenanceStore(project.dialect, project.config.tablePrefix)
 }
 
@@ -26,7 +26,7 @@ export function maintenanceStore(project: Project): MaintenanceStore {
  * validated before connecting (a bad `--until` is E_USAGE and touches nothing); the table is
  * created when missing.
  */
-export async function setMaintenance(project: Project, request: MaintenanceRequest): Promise<MaintenanceState> {
+export async function setMaintenance(project: DatabaseAccess, request: MaintenanceRequest): Promise<MaintenanceState> {
   const change = toChange(request)
   const conn = await connect(project)
   try {
@@ -37,7 +37,7 @@ export async function setMaintenance(project: Project, request: MaintenanceReque
 }
 
 /** The stored flag; never creates anything (no SQLite file, no table): missing means off. */
-export async function readMaintenance(project: Project): Promise<MaintenanceState> {
+export async function readMaintenance(project: DatabaseAccess): Promise<MaintenanceState> {
   return readOnly(project, (conn) => maintenanceStore(project).read(conn))
 }
 

@@ -41,8 +41,11 @@ export async function loadProject(config: ResolvedConfig, events: StrataEmitter)
   }
 }
 
+/** The part of a project that reaches the database: enough for commands that need no migrations. */
+export type DatabaseAccess = Pick<Project, 'config' | 'dialect'>
+
 /** Opens a session on the configured database; unreachable databases become E_CONNECT. */
-export async function connect(project: Project, options: ConnectOptions = {}): Promise<Connection> {
+export async function connect(project: DatabaseAccess, options: ConnectOptions = {}): Promise<Connection> {
   try {
     return await project.dialect.connect(project.config.url, options)
   } catch (error) {
@@ -71,7 +74,7 @@ export function newRunId(): string {
  * Runs a read-only command on a connection that creates nothing. A database busy under another
  * runner's write becomes E_CONNECT naming that runner, not a bare "database is locked".
  */
-export async function readOnly<T>(project: Project, fn: (conn: Connection) => Promise<T>): Promise<T> {
+export async function readOnly<T>(project: DatabaseAccess, fn: (conn: Connection) => Promise<T>): Promise<T> {
   try {
     const conn = await connect(project, { create: false })
     try {

@@ -25,9 +25,7 @@ export function registerMaintenance(program: Command): void {
     .description('show whether maintenance mode is on, its message, until when, and who set it')
     .action(async (_local, command: Command) => {
       const options = globals(command)
-      const strata = await openStrata(options)
-      const { readMaintenance } = await import('../../pipeline/maintenance.js')
-      const state = await readMaintenance(await strata.project())
+      const state = await (await openStrata(options)).maintenance.status()
       if (options.json) return out.json(jsonOf(state))
       out.text(state.enabled ? 'on' : 'off')
       out.info(describe(state))
@@ -36,8 +34,7 @@ export function registerMaintenance(program: Command): void {
 
 async function change(request: MaintenanceRequest, options: GlobalOptions): Promise<void> {
   const strata = await openStrata(options)
-  const { setMaintenance } = await import('../../pipeline/maintenance.js')
-  const state = await setMaintenance(await strata.project(), request)
+  const state = request.enabled ? await strata.maintenance.on(request) : await strata.maintenance.off()
   if (options.json) return out.json(jsonOf(state))
   out.info(`${describe(state)} (${strata.config.url.redacted})`)
 }
