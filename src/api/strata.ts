@@ -14,6 +14,7 @@ import type { LintDirection, LintFinding } from '../lint/index.js'
 import type { TestReport } from '../testing/test-migrations.js'
 import type { MigrationRecord } from '../records/record.js'
 import type { RehearsalResult } from '../pipeline/rehearse.js'
+import type { DeployResult, DeployStrategy } from '../pipeline/deploy.js'
 import { StrataError, isStrataError } from '../errors/index.js'
 import { loadProject, readOnly, type DatabaseAccess, type Project } from '../pipeline/session.js'
 import { loadDialect } from '../dialects/registry.js'
@@ -230,6 +231,15 @@ export class Strata {
     const source = loadConfig({ ...shared, env: options.from ?? 'production' })
     const target = await loadProject(loadConfig({ ...shared, env: options.to ?? 'staging' }), this.#events)
     return rehearse(source, target, { lockTimeoutMs: this.#lockTimeoutMs(), ...this.#monitoring(), ...(options.yes ? { yes: true } : {}), ...(options.confirm ? { confirm: options.confirm } : {}) })
+  }
+
+  /**
+   * `strata deploy` (SPEC S10): backup, migrate and validate, inside maintenance mode with the
+   * `rolling` strategy. The strategy defaults to the environment's `policy.strategy`.
+   */
+  async deploy(options: { strategy?: DeployStrategy; message?: string } & RunOptions = {}): Promise<DeployResult> {
+    const { deploy } = await import('../pipeline/deploy.js')
+    return deploy(await this.project(), { lockTimeoutMs: this.#lockTimeoutMs(), ...this.#monitoring(), ...options })
   }
 
   /**

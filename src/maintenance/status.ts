@@ -34,7 +34,9 @@ export interface MaintenanceStatus {
 }
 
 /** How long an answer (or a failure) is served without asking the database again. */
-const CACHE_MS = 1000
+/** How long an answer is reused; a deploy waits this long after turning maintenance on (SPEC S10). */
+export const MAINTENANCE_CACHE_MS = 1000
+const CACHE_MS = MAINTENANCE_CACHE_MS
 
 const DEFAULT_PREFIX = 'strata_'
 

@@ -38,6 +38,8 @@ export interface MigrateOptions extends LockOptions {
   readonly metricsPort?: number
   /** False: no metrics, no alerts (the API's `monitor: false`). */
   readonly monitor?: boolean
+  /** Take a verified backup first whatever the policy says (`strata deploy`). */
+  readonly backup?: boolean
 }
 
 /** How a failed run was undone and whether the pre-run state was confirmed (SPEC S5). */
@@ -70,7 +72,7 @@ export async function migrate(project: Project, options: MigrateOptions): Promis
   const { policy } = project.config
   // A malformed maintenance window is a config error (exit 2), found before anything is opened.
   const windows = maintenanceWindows(project)
-  const wantsBackup = policy.requireBackup || policy.onFailure === 'restore'
+  const wantsBackup = options.backup === true || policy.requireBackup || policy.onFailure === 'restore'
   let backups = wantsBackup ? await openBackups(project) : null
   const command = options.command ?? options.direction
   return withLockedSession(project, command, options, async (session) => {

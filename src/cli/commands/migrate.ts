@@ -1,4 +1,4 @@
-import type { Command } from 'commander'
+import { Option, type Command } from 'commander'
 import type { RunOptions } from '../../api/strata.js'
 import type { MigrateResult } from '../../pipeline/migrate.js'
 import { StrataError } from '../../errors/index.js'
@@ -28,6 +28,20 @@ export function registerMigrate(program: Command): void {
       const strata = await openStrata(options, true)
       announce(options, 'down', resolved, strata.config.url.redacted, strata.config.environment)
       const result = await strata.down(resolved, runOptions(options, local))
+      finish(options, result)
+    })
+  program
+    .command('deploy')
+    .description('backup, migrate and validate; with --strategy rolling inside maintenance mode (default: the environment\'s policy.strategy)')
+    .addOption(new Option('--strategy <strategy>', 'rolling (maintenance on → backup → migrate → validate → off) or direct').choices(['rolling', 'blue-green', 'direct']))
+    .option('--message <text>', 'what the application shows while maintenance is on')
+    .action(async (local: { strategy?: 'rolling' | 'blue-green' | 'direct'; message?: string }, command: Command) => {
+      const options = globals(command)
+      const strata = await openStrata(options, true)
+      const strategy = local.strategy ?? (strata.config.policy.strategy as 'rolling' | 'blue-green' | 'direct')
+      announce(options, `deploy (${strategy})`, 'heads', strata.config.url.redacted, strata.config.environment)
+      const result = await strata.deploy({ ...runOptions(options, {}), strategy, ...(local.message !== undefined ? { message: local.message } : {}) })
+      if (options.json) return json(result, { strategy: result.strategy, maintenance: result.maintenance })
       finish(options, result)
     })
   const phases = [
