@@ -6,18 +6,21 @@
 // GET /health        200 {"ok": true, "graphics": N} when the database answers
 // While `strata maintenance on` (or `strata deploy --strategy rolling`) holds the flag, both answer
 // 503 with the operator's message; strata's own postflight probes add ?maintenance=bypass to
-// check the migrated database before the flag comes off.
+// check the migrated database before the flag comes off. The database file is the one
+// `activeDatabase()` names: after `strata deploy --strategy blue-green` the migrated copy, after
+// `strata deploy --rollback` the one before it.
 import { createServer } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
-import { closeMaintenanceStatus, maintenanceStatus } from 'strata-migrate'
+import { activeDatabase, closeMaintenanceStatus, maintenanceStatus } from 'strata-migrate'
 
 const file = process.env.DASHBOARD_DB ?? fileURLToPath(new URL('./dashboard.db', import.meta.url))
 const port = Number(process.env.DASHBOARD_PORT ?? 8000)
 
-/** One short read-only connection per request: a restored or replaced file is always the one read. */
-function read(fn) {
-  const db = new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 })
+/** One short read-only connection per request, on the database the pointer names now. */
+async function read(fn) {
+  const { location } = await activeDatabase(`sqlite:${file}`)
+  const db = new Database(location, { readonly: true, fileMustExist: true, timeout: 5000 })
   try {
     return fn(db)
   } finally {
@@ -30,8 +33,8 @@ function send(res, status, body, headers = {}) {
 }
 
 const routes = {
-  '/health': () => [200, { ok: true, graphics: read((db) => db.prepare('SELECT count(*) AS n FROM graphics').get().n) }],
-  '/api/graphics': () => [200, read((db) => db.prepare('SELECT * FROM graphics ORDER BY id').all())],
+  '/health': async () => [200, { ok: true, graphics: await read((db) => db.prepare('SELECT count(*) AS n FROM graphics').get().n) }],
+  '/api/graphics': async () => [200, await read((db) => db.prepare('SELECT * FROM graphics ORDER BY id').all())],
 }
 
 const server = createServer(async (req, res) => {
@@ -46,7 +49,7 @@ const server = createServer(async (req, res) => {
           maintenance.until ? { 'retry-after': String(Math.max(1, Math.ceil((Date.parse(maintenance.until) - Date.now()) / 1000))) } : {})
       }
     }
-    const [status, body] = route()
+    const [status, body] = await route()
     send(res, status, body)
   } catch (error) {
     send(res, 500, { error: error instanceof Error ? error.message : String(error) })

@@ -18,6 +18,8 @@ import type { DeployResult, DeployStrategy } from '../pipeline/deploy.js'
 import { StrataError, isStrataError } from '../errors/index.js'
 import { loadProject, readOnly, type DatabaseAccess, type Project } from '../pipeline/session.js'
 import { loadDialect } from '../dialects/registry.js'
+import { activeConfig } from '../deploy/active.js'
+import type { Pointer } from '../deploy/pointer.js'
 import type { MaintenanceState } from '../maintenance/maintenance-store.js'
 import { compare, computeStatus, type StatusReport } from '../pipeline/status.js'
 
@@ -82,7 +84,8 @@ export class Strata {
 
   /** Migrations and graph, loaded once per Strata (refuses a bad graph before any connection). */
   async project(): Promise<Project> {
-    this.#project ??= await loadProject(this.config, this.#events)
+    // After a blue-green deploy, the environment's database is the one its pointer names.
+    this.#project ??= await loadProject(await activeConfig(this.config), this.#events)
     return this.#project
   }
 
@@ -228,8 +231,8 @@ export class Strata {
     if (this.#options.url) throw new StrataError('E_USAGE', '--url cannot be used with rehearse: it copies one environment of the config into another', { hint: 'name them with --from and --to' })
     const { rehearse } = await import('../pipeline/rehearse.js')
     const { url: _url, env: _env, ...shared } = this.#options
-    const source = loadConfig({ ...shared, env: options.from ?? 'production' })
-    const target = await loadProject(loadConfig({ ...shared, env: options.to ?? 'staging' }), this.#events)
+    const source = await activeConfig(loadConfig({ ...shared, env: options.from ?? 'production' }))
+    const target = await loadProject(await activeConfig(loadConfig({ ...shared, env: options.to ?? 'staging' })), this.#events)
     return rehearse(source, target, { lockTimeoutMs: this.#lockTimeoutMs(), ...this.#monitoring(), ...(options.yes ? { yes: true } : {}), ...(options.confirm ? { confirm: options.confirm } : {}) })
   }
 
@@ -239,7 +242,13 @@ export class Strata {
    */
   async deploy(options: { strategy?: DeployStrategy; message?: string } & RunOptions = {}): Promise<DeployResult> {
     const { deploy } = await import('../pipeline/deploy.js')
-    return deploy(await this.project(), { lockTimeoutMs: this.#lockTimeoutMs(), ...this.#monitoring(), ...options })
+    return deploy(await this.project(), { lockTimeoutMs: this.#lockTimeoutMs(), ...this.#monitoring(), ...options, home: this.config })
+  }
+
+  /** `strata deploy --rollback`: points the application back at the database it used before the last blue-green switch. */
+  async deployRollback(): Promise<Pointer> {
+    const { blueGreenRollback } = await import('../pipeline/blue-green.js')
+    return blueGreenRollback(this.config, await loadDialect(this.config.url.dialect))
   }
 
   /**

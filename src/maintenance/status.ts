@@ -4,7 +4,8 @@ import type { Connection, DatabaseUrl, Dialect } from '../dialects/dialect.js'
 import { loadDialect } from '../dialects/registry.js'
 import { parseDatabaseUrl } from '../dialects/url.js'
 import { StrataError, isStrataError, redact } from '../errors/index.js'
-import { MaintenanceStore, type MaintenanceState } from './maintenance-store.js'
+import { PointerStore, urlAt, type Pointer } from '../deploy/pointer.js'
+import { MaintenanceStore } from './maintenance-store.js'
 
 /**
  * The application's side of maintenance mode (SPEC S10). Imported by apps on every request, so
@@ -42,8 +43,14 @@ const DEFAULT_PREFIX = 'strata_'
 
 const DISABLED: MaintenanceStatus = Object.freeze({ enabled: false, message: null, until: null })
 
+/** What one read of the home database tells: the maintenance flag and the blue-green pointer. */
+interface Reading {
+  readonly maintenance: MaintenanceStatus
+  readonly pointer: Pointer | null
+}
+
 interface Answer {
-  readonly value: MaintenanceStatus
+  readonly value: Reading
   readonly at: number
 }
 
@@ -57,7 +64,7 @@ interface Entry {
   fileId: string | null
   answer: Answer | null
   failure: { readonly error: StrataError; readonly at: number } | null
-  inflight: Promise<MaintenanceStatus> | null
+  inflight: Promise<Reading> | null
   closed: boolean
 }
 
@@ -81,6 +88,39 @@ const resolvedTargets = new Map<string, Promise<{ url: DatabaseUrl; prefix: stri
  * process open: call `closeMaintenanceStatus()` at shutdown.
  */
 export async function maintenanceStatus(target: MaintenanceTarget): Promise<MaintenanceStatus> {
+  return (await reading(target)).maintenance
+}
+
+/** Where the application should read now (SPEC S10): the database the blue-green pointer names. */
+export interface ActiveDatabase {
+  /** The database URL to connect to, with the credentials of the URL given. */
+  readonly url: string
+  /** A SQLite file's path, or a server database's name. */
+  readonly location: string
+  /** When the pointer last switched; null when there was never a switch (the configured database). */
+  readonly switchedAt: string | null
+}
+
+/**
+ * The database the application should use now, after blue-green deploys (SPEC S10):
+ *
+ * ```ts
+ * import { activeDatabase } from 'strata-migrate'
+ * const { url } = await activeDatabase(process.env.DATABASE_URL!)
+ * ```
+ *
+ * `target` is the configured database (the one the pointer lives in), as for `maintenanceStatus`,
+ * and it shares its cache and kept connection: cheap on every request. Without a pointer it is
+ * the configured database itself.
+ */
+export async function activeDatabase(target: MaintenanceTarget): Promise<ActiveDatabase> {
+  const { url } = await resolveTarget(target)
+  const { pointer } = await reading(target)
+  if (!pointer) return { url: url.raw, location: url.path ?? url.raw, switchedAt: null }
+  return { url: urlAt(url, pointer.active).raw, location: pointer.active, switchedAt: pointer.switchedAt }
+}
+
+async function reading(target: MaintenanceTarget): Promise<Reading> {
   const { url, prefix } = await resolveTarget(target)
   const entry = entryFor(url, prefix)
   const now = Date.now()
@@ -139,7 +179,7 @@ function entryFor(url: DatabaseUrl, prefix: string): Entry {
 }
 
 /** Reads the flag on the kept connection; a failure drops the connection (the next read reconnects). */
-async function refresh(entry: Entry): Promise<MaintenanceStatus> {
+async function refresh(entry: Entry): Promise<Reading> {
   try {
     const value = await readFlag(entry)
     entry.answer = { value, at: Date.now() }
@@ -154,35 +194,36 @@ async function refresh(entry: Entry): Promise<MaintenanceStatus> {
   }
 }
 
-async function readFlag(entry: Entry): Promise<MaintenanceStatus> {
+async function readFlag(entry: Entry): Promise<Reading> {
   const fileId = sqliteFileId(entry.url)
   if (fileId === 'missing') {
     // Never create the file, nor keep an empty stand-in open that would hide it once created.
     await dropConnection(entry)
-    return DISABLED
+    return { maintenance: DISABLED, pointer: null }
   }
   if (fileId !== entry.fileId) {
     // The file was replaced (a restore renames a copy into place): read the new one.
     await dropConnection(entry)
     entry.fileId = fileId
   }
-  const store = new MaintenanceStore(await entry.dialect, entry.prefix)
-  const state = await readOnKept(entry, store)
-  return Object.freeze({ enabled: state.enabled, message: state.message, until: state.until })
+  const dialect = await entry.dialect
+  const state = await readOnKept(entry, (conn) => new MaintenanceStore(dialect, entry.prefix).read(conn))
+  const pointer = entry.url.dialect === 'mysql' ? null : await readOnKept(entry, (conn) => new PointerStore(dialect, entry.prefix).read(conn))
+  return { maintenance: Object.freeze({ enabled: state.enabled, message: state.message, until: state.until }), pointer }
 }
 
 /**
  * Reads on the kept connection. A kept session may have been closed by the server meanwhile (a
  * restart, an idle timeout): a failure on a reused session is retried once on a new one.
  */
-async function readOnKept(entry: Entry, store: MaintenanceStore): Promise<MaintenanceState> {
+async function readOnKept<T>(entry: Entry, read: (conn: Connection) => Promise<T>): Promise<T> {
   const reused = entry.conn !== null
   try {
-    return await store.read(await keptConnection(entry))
+    return await read(await keptConnection(entry))
   } catch (error) {
     if (!reused || entry.closed) throw error
     await dropConnection(entry)
-    return store.read(await keptConnection(entry))
+    return read(await keptConnection(entry))
   }
 }
 

@@ -1,4 +1,5 @@
-import { StrataError } from '../errors/index.js'
+import type { ResolvedConfig } from '../config/load-config.js'
+import type { Pointer } from '../deploy/pointer.js'
 import type { MaintenanceState } from '../maintenance/maintenance-store.js'
 import { MAINTENANCE_CACHE_MS } from '../maintenance/status.js'
 import { setMaintenance } from './maintenance.js'
@@ -14,26 +15,31 @@ export interface DeployOptions extends Omit<MigrateOptions, 'direction' | 'targe
   readonly strategy?: DeployStrategy
   /** What the application shows while maintenance is on. */
   readonly message?: string
+  /** The configured database, where the blue-green pointer lives (default: the project's). */
+  readonly home?: ResolvedConfig
 }
 
 export interface DeployResult extends MigrateResult {
   readonly strategy: DeployStrategy
-  /** The maintenance flag as the deploy left it (null for `direct`). */
+  /** The maintenance flag as the deploy left it (null for `direct` and `blue-green`). */
   readonly maintenance: MaintenanceState | null
+  /** Blue-green: the pointer after the switch. */
+  readonly pointer?: Pointer
 }
 
 /**
  * `strata deploy` (SPEC S10). `rolling`: maintenance on → wait for applications' cached flag to
  * expire → verified backup → migrate → validate (the postflight) → maintenance off; when the run
  * fails, maintenance goes off after the pipeline has rolled back (or restored). `direct`: the
- * same without maintenance mode.
+ * same without maintenance mode. `blue-green`: see blue-green.ts.
  */
 export async function deploy(project: Project, options: DeployOptions): Promise<DeployResult> {
   const strategy = options.strategy ?? (project.config.policy.strategy as DeployStrategy)
   if (strategy === 'blue-green') {
-    throw new StrataError('E_USAGE', 'the blue-green strategy is not available in this version of strata', {
-      hint: 'deploy with --strategy rolling (maintenance mode around the migration) or direct',
-    })
+    const { blueGreenDeploy } = await import('./blue-green.js')
+    const { strategy: _strategy, message: _message, home, ...rest } = options
+    const result = await blueGreenDeploy(home ?? project.config, project, rest)
+    return { ...result, strategy, maintenance: null }
   }
   const say = (message: string): void => project.events.emit('log', { level: 'info', message })
   const run = (): Promise<MigrateResult> => migrate(project, { ...options, direction: 'up', target: 'heads', backup: true })

@@ -111,6 +111,37 @@ describe('the dashboard during a rolling deploy', () => {
     expect(record.backupId).not.toBeNull()
   }, 30_000)
 
+  it('blue-green: not one request fails while the copy is migrated and the pointer switched; --rollback returns the old data', async () => {
+    await startApp()
+    expect((await strataAsync(['up', '000_initial_schema', ...config()], example.dir, env).done).code).toBe(0)
+    const load = traffic()
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    const deployed = await strataAsync(['deploy', '--strategy', 'blue-green', '--json', ...config()], example.dir, env).done
+    expect(deployed.code, deployed.stderr).toBe(0)
+    const { pointer } = JSON.parse(deployed.stdout) as { pointer: { active: string; previous: string } }
+    expect(pointer.previous).toBe(join(example.dir, 'live.db'))
+    expect(pointer.active).toMatch(/live\.[a-z0-9]+\.db$/)
+    await new Promise((resolve) => setTimeout(resolve, 1_500))
+    const answers = await load.stop()
+    expect(answers.filter((a) => a.status !== 200)).toEqual([])
+    expect((answers[0]!.body as Array<Record<string, unknown>>)[0]).not.toHaveProperty('event_name')
+    expect((answers.at(-1)!.body as Array<Record<string, unknown>>)[0]).toHaveProperty('event_name')
+    // strata follows the pointer too; the old database is kept as it was.
+    const status = JSON.parse(strata(['status', '--json', ...config()], example.dir, env).stdout) as { current: string[]; database: { url: string } }
+    expect(status.current).toEqual(['001_add_event_name_to_graphics'])
+    expect(status.database.url).toContain(pointer.active)
+    expect(rows(join(example.dir, 'live.db'), "SELECT name FROM pragma_table_info('graphics') WHERE name = 'event_name'")).toEqual([])
+
+    const back = strata(['deploy', '--rollback', '--json', ...config()], example.dir, env)
+    expect(back.code, back.stderr).toBe(0)
+    expect(JSON.parse(back.stdout)).toMatchObject({ active: pointer.previous, previous: pointer.active })
+    await new Promise((resolve) => setTimeout(resolve, 1_200))
+    const old = await fetch(`http://127.0.0.1:${port}/api/graphics`).then((r) => r.json()) as Array<Record<string, unknown>>
+    expect(old).toHaveLength(5)
+    expect(old[0]).not.toHaveProperty('event_name')
+    expect((JSON.parse(strata(['status', '--json', ...config()], example.dir, env).stdout) as { current: string[] }).current).toEqual(['000_initial_schema'])
+  }, 30_000)
+
   it('a failed deploy rolls back, turns maintenance off again, and the dashboard serves the old data', async () => {
     await startApp()
     expect((await strataAsync(['up', ...config()], example.dir, env).done).code).toBe(0)

@@ -32,16 +32,22 @@ export function registerMigrate(program: Command): void {
     })
   program
     .command('deploy')
-    .description('backup, migrate and validate; with --strategy rolling inside maintenance mode (default: the environment\'s policy.strategy)')
+    .description('backup, migrate and validate: rolling inside maintenance mode, blue-green on a copy the application is switched to (default: the environment\'s policy.strategy)')
     .addOption(new Option('--strategy <strategy>', 'rolling (maintenance on → backup → migrate → validate → off) or direct').choices(['rolling', 'blue-green', 'direct']))
     .option('--message <text>', 'what the application shows while maintenance is on')
-    .action(async (local: { strategy?: 'rolling' | 'blue-green' | 'direct'; message?: string }, command: Command) => {
+    .option('--rollback', 'blue-green: point the application back at the database it used before the last switch')
+    .action(async (local: { strategy?: 'rolling' | 'blue-green' | 'direct'; message?: string; rollback?: boolean }, command: Command) => {
       const options = globals(command)
       const strata = await openStrata(options, true)
+      if (local.rollback) {
+        const pointer = await strata.deployRollback()
+        if (options.json) return out.json({ ok: true, active: pointer.active, previous: pointer.previous, switchedAt: pointer.switchedAt })
+        return out.info(`the application now reads ${pointer.active} again (the database before the last switch); ${pointer.previous} is kept`)
+      }
       const strategy = local.strategy ?? (strata.config.policy.strategy as 'rolling' | 'blue-green' | 'direct')
       announce(options, `deploy (${strategy})`, 'heads', strata.config.url.redacted, strata.config.environment)
       const result = await strata.deploy({ ...runOptions(options, {}), strategy, ...(local.message !== undefined ? { message: local.message } : {}) })
-      if (options.json) return json(result, { strategy: result.strategy, maintenance: result.maintenance })
+      if (options.json) return json(result, { strategy: result.strategy, maintenance: result.maintenance, pointer: result.pointer ?? null })
       finish(options, result)
     })
   const phases = [
