@@ -207,8 +207,8 @@ async function readFlag(entry: Entry): Promise<Reading> {
     entry.fileId = fileId
   }
   const dialect = await entry.dialect
-  const state = await readOnKept(entry, (conn) => new MaintenanceStore(dialect, entry.prefix).read(conn))
   const pointer = entry.url.dialect === 'mysql' ? null : await readOnKept(entry, (conn) => new PointerStore(dialect, entry.prefix).read(conn))
+  const state = await readOnKept(entry, (conn) => new MaintenanceStore(dialect, entry.prefix).read(conn))
   return { maintenance: Object.freeze({ enabled: state.enabled, message: state.message, until: state.until }), pointer }
 }
 

@@ -197,3 +197,48 @@ rehearsal:
     expect(prodRuns.map((r) => r.command)).toEqual(['up'])
   })
 })
+
+describe('strata rehearse (MariaDB)', () => {
+  const project = useProject()
+  const SERVER = process.env['STRATA_TEST_MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/test'
+  const names = { prod: '', staging: '' }
+  const urlOf = (db: string): string => SERVER.replace(/\/[^/]*$/, `/${db}`)
+  const run = async <T>(sql: string): Promise<T[]> => {
+    const { default: client } = await import('mysql2/promise')
+    const conn = await client.createConnection({ uri: SERVER })
+    try {
+      const [result] = await conn.query(sql)
+      return (Array.isArray(result) ? result : []) as T[]
+    } finally {
+      await conn.end()
+    }
+  }
+  beforeEach(async () => {
+    const id = `${process.pid}_${Math.random().toString(36).slice(2, 8)}`
+    names.prod = `strata_r_${id}_prod`
+    names.staging = `strata_r_${id}_staging`
+    await run(`CREATE DATABASE \`${names.prod}\``)
+    await run(`CREATE DATABASE \`${names.staging}\``)
+  })
+  afterEach(async () => {
+    await run(`DROP DATABASE IF EXISTS \`${names.prod}\``)
+    await run(`DROP DATABASE IF EXISTS \`${names.staging}\``)
+  })
+
+  it('copies production into staging with mysqldump and mysql, migrates, tests the rollback; production untouched', async () => {
+    writeFileSync(join(project.dir, 'strata.yaml'), `migrations: migrations
+environments:
+  production: { url: "${urlOf(names.prod)}" }
+  staging: { url: "${urlOf(names.staging)}" }
+`)
+    project.write('001_graphics.sql', GRAPHICS)
+    expect(strata(['up', '--env', 'production'], project.dir).code).toBe(0)
+    project.write('002_event.sql', EVENT.replace('CREATE INDEX idx_graphics_event ON graphics (event_name);\n', '').replace('DROP INDEX idx_graphics_event;\n', ''))
+    const result = strata(['rehearse', '--json'], project.dir)
+    expect(result.code, result.stderr).toBe(0)
+    expect(JSON.parse(result.stdout)).toMatchObject({ ok: true, rollbackTested: true })
+    const columns = async (db: string): Promise<string[]> => (await run<{ c: string }>(`SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '${db}' AND TABLE_NAME = 'graphics' ORDER BY ORDINAL_POSITION`)).map((r) => r.c)
+    expect(await columns(names.prod)).toEqual(['id', 'title'])
+    expect(await columns(names.staging)).toEqual(['id', 'title', 'event_name'])
+  })
+})
