@@ -5,8 +5,8 @@
 // GET /api/graphics  every graphic, as JSON
 // GET /health        200 {"ok": true, "graphics": N} when the database answers
 // While `strata maintenance on` (or `strata deploy --strategy rolling`) holds the flag, both answer
-// 503 with the operator's message; strata's own postflight probes add ?maintenance=bypass to
-// check the migrated database before the flag comes off. The database file is the one
+// 503 with the operator's message; requests with ?maintenance=bypass are served normally (the
+// postflight probes in live.yaml use it to check the migrated database before the flag comes off). The database file is the one
 // `activeDatabase()` names: after `strata deploy --strategy blue-green` the migrated copy, after
 // `strata deploy --rollback` the one before it.
 import { createServer } from 'node:http'

@@ -246,9 +246,9 @@ export class Strata {
   }
 
   /** `strata deploy --rollback`: points the application back at the database it used before the last blue-green switch. */
-  async deployRollback(): Promise<Pointer> {
+  async deployRollback(options: Pick<RunOptions, 'yes' | 'confirm'> = {}): Promise<Pointer> {
     const { blueGreenRollback } = await import('../pipeline/blue-green.js')
-    return blueGreenRollback(this.config, await loadDialect(this.config.url.dialect))
+    return blueGreenRollback(this.config, await loadDialect(this.config.url.dialect), { lockTimeoutMs: this.#lockTimeoutMs(), ...options }, this.#events)
   }
 
   /**

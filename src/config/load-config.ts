@@ -4,7 +4,8 @@ import { parseDocument } from 'yaml'
 import type { ZodError, ZodIssue } from 'zod/v3'
 import type { DatabaseUrl } from '../dialects/dialect.js'
 import { parseDatabaseUrl } from '../dialects/url.js'
-import { StrataError } from '../errors/index.js'
+import { StrataError, isStrataError } from '../errors/index.js'
+import { parseWindows } from '../policy/maintenance-window.js'
 import { closest } from '../util/text.js'
 import { KNOWN_KEYS, configSchema, type ConfigFile, type Policy } from './schema.js'
 
@@ -76,6 +77,7 @@ export function loadConfig(options: ConfigOptions = {}): ResolvedConfig {
     })
   }
   const policy = envConfig?.policy ? expandPolicy(envConfig.policy, environ, environment!, file) : {}
+  checkWindows(policy, `environments.${environment}.policy.maintenance_window`, shown)
   return {
     file,
     baseDir,
@@ -233,5 +235,17 @@ function resolvePolicy(policy: Policy): ResolvedPolicy {
     strategy: policy.strategy ?? 'direct',
     confirm: policy.confirm ?? false,
     rehearsalMaxAge: policy.rehearsal_max_age ?? '7d',
+  }
+}
+
+/** A malformed maintenance window is a config error naming the file and key, found when the config loads. */
+function checkWindows(policy: Policy, key: string, file: string): void {
+  const window = policy.maintenance_window
+  if (window === undefined) return
+  try {
+    parseWindows(window)
+  } catch (error) {
+    if (!isStrataError(error)) throw error
+    throw new StrataError('E_CONFIG', `${file}: \`${key}\`: ${error.message}`, { file, key, hint: error.hint })
   }
 }

@@ -17,6 +17,8 @@ export interface Pointer {
   readonly switchedAt: string
   readonly switchedBy: string
   readonly runId: string
+  /** A digest of the active database's contents right after the switch: a rollback refuses when they changed. */
+  readonly activeDigest: string | null
 }
 
 interface PointerRow {
@@ -25,6 +27,7 @@ interface PointerRow {
   readonly switched_at: unknown
   readonly switched_by: unknown
   readonly run_id: unknown
+  readonly active_digest: unknown
 }
 
 export class PointerStore {
@@ -38,7 +41,7 @@ export class PointerStore {
   async read(conn: Connection): Promise<Pointer | null> {
     let rows: PointerRow[]
     try {
-      rows = await conn.query<PointerRow>({ sql: `SELECT active, previous, switched_at, switched_by, run_id FROM ${this.#table} WHERE id = 1`, params: [] })
+      rows = await conn.query<PointerRow>({ sql: `SELECT active, previous, switched_at, switched_by, run_id, active_digest FROM ${this.#table} WHERE id = 1`, params: [] })
     } catch (error) {
       // A missing table reads as no pointer; a lost session is the error it is.
       await conn.query({ sql: 'SELECT 1', params: [] }).catch(() => {
@@ -51,6 +54,7 @@ export class PointerStore {
     return {
       active: String(row.active), previous: row.previous === null || row.previous === undefined ? null : String(row.previous),
       switchedAt: String(row.switched_at), switchedBy: String(row.switched_by), runId: String(row.run_id),
+      activeDigest: row.active_digest === null || row.active_digest === undefined ? null : String(row.active_digest),
     }
   }
 
@@ -59,14 +63,14 @@ export class PointerStore {
     await conn.execute({
       sql: `CREATE TABLE IF NOT EXISTS ${this.#table} (
         id integer NOT NULL PRIMARY KEY, active text NOT NULL, previous text,
-        switched_at varchar(40) NOT NULL, switched_by varchar(255) NOT NULL, run_id varchar(64) NOT NULL)`,
+        switched_at varchar(40) NOT NULL, switched_by varchar(255) NOT NULL, run_id varchar(64) NOT NULL, active_digest varchar(64))`,
       params: [],
     })
     await conn.transaction(async (tx) => {
       await tx.execute({ sql: `DELETE FROM ${this.#table} WHERE id = 1`, params: [] })
       await tx.execute({
-        sql: `INSERT INTO ${this.#table} (id, active, previous, switched_at, switched_by, run_id) VALUES (1, ?, ?, ?, ?, ?)`,
-        params: [pointer.active, pointer.previous, pointer.switchedAt, pointer.switchedBy, pointer.runId],
+        sql: `INSERT INTO ${this.#table} (id, active, previous, switched_at, switched_by, run_id, active_digest) VALUES (1, ?, ?, ?, ?, ?, ?)`,
+        params: [pointer.active, pointer.previous, pointer.switchedAt, pointer.switchedBy, pointer.runId, pointer.activeDigest],
       })
     })
   }

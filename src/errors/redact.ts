@@ -7,7 +7,7 @@ export function redact(text: string): string {
   if (!text.includes('@') && !text.includes('=')) return text
   return text
     .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^@/\s]+)@/gi, '$1****@')
-    .replace(/\b(password|passwd|pwd)=([^&\s;]+)/gi, '$1=****')
+    .replace(/\b(\w*?(?:password|passwd|pwd|secret|token|api[_-]?key))=([^&\s;'"]+)/gi, '$1=****')
 }
 
 /**

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -9,6 +10,7 @@ import type { ResolvedConfig } from '../config/load-config.js'
 import { PointerStore, greenLocation, locationOf, sqliteLocationExists, urlAt, type Pointer } from '../deploy/pointer.js'
 import type { Connection, DatabaseUrl, Dialect } from '../dialects/dialect.js'
 import { StrataError } from '../errors/index.js'
+import type { StrataEmitter } from '../events/events.js'
 import { MAINTENANCE_CACHE_MS } from '../maintenance/status.js'
 import { withLock } from './lock.js'
 import { migrate, type MigrateOptions, type MigrateResult } from './migrate.js'
@@ -60,12 +62,13 @@ export async function blueGreenDeploy(home: ResolvedConfig, blue: Project, optio
       await dropLocation(blue.dialect, home.url, green).catch(() => {})
       throw error
     }
-    const pointer: Pointer = { active: green, previous: blueLocation, switchedAt: new Date().toISOString(), switchedBy: whoAmI(), runId }
+    const greenDigest = digestOf(await withConnection({ config: { ...home, url: greenUrl }, dialect: blue.dialect }, (conn) => contents(blue.dialect, conn, home.tablePrefix)))
+    const pointer: Pointer = { active: green, previous: blueLocation, switchedAt: new Date().toISOString(), switchedBy: whoAmI(), runId, activeDigest: greenDigest }
     await writePointer(homeAccess, pointer)
     say(`blue-green: switched ${home.environment ?? 'the application'} to ${greenUrl.redacted}; ${blue.config.url.redacted} kept for \`strata deploy --rollback\``)
     const failed = await probeApplication(blue, home)
     if (failed.length > 0) {
-      await writePointer(homeAccess, { ...pointer, active: blueLocation, previous: green, switchedAt: new Date().toISOString() })
+      await writePointer(homeAccess, { ...pointer, active: blueLocation, previous: green, switchedAt: new Date().toISOString(), activeDigest: digestOf(before) })
       throw new StrataError('E_VALIDATION', `blue-green: the application failed its checks on the new database (${failed.map((c) => `${c.name}: ${c.message}`).join('; ')}); switched back to ${blue.config.url.redacted}`, {
         hint: 'fix what the failing check names, then deploy again',
       })
@@ -74,22 +77,48 @@ export async function blueGreenDeploy(home: ResolvedConfig, blue: Project, optio
   })
 }
 
-/** `deploy --rollback`: points the application back at the database it used before the last switch. */
-export async function blueGreenRollback(home: ResolvedConfig, dialect: Dialect): Promise<Pointer> {
+/**
+ * `deploy --rollback`: points the application back at the database it used before the last
+ * switch, under the configured database's lock, after the environment's `confirm`. Refused when
+ * the database in use took writes since the switch: going back would lose them.
+ */
+export async function blueGreenRollback(home: ResolvedConfig, dialect: Dialect, options: Pick<MigrateOptions, 'yes' | 'confirm' | 'lockTimeoutMs'>, events: StrataEmitter): Promise<Pointer> {
   refuseEngine(home.url)
   const access = { config: home, dialect }
-  const current = await withConnection(access, (conn) => new PointerStore(dialect, home.tablePrefix).read(conn))
+  const store = new PointerStore(dialect, home.tablePrefix)
+  const current = await withConnection(access, (conn) => store.read(conn))
   if (!current?.previous) {
     throw new StrataError('E_USAGE', `there is no earlier database to roll back to: ${home.environment ?? home.url.redacted} has had no blue-green switch`, {
       hint: 'a rollback follows `strata deploy --strategy blue-green`; to undo migrations otherwise, use `strata down`',
     })
   }
-  if (!(await locationExists(dialect, home.url, current.previous))) {
-    throw new StrataError('E_USAGE', `the earlier database ${urlAt(home.url, current.previous).redacted} no longer exists`, { hint: 'restore it from a backup, or deploy again' })
+  const previous = current.previous
+  if (!(await locationExists(dialect, home.url, previous))) {
+    throw new StrataError('E_USAGE', `the earlier database ${urlAt(home.url, previous).redacted} no longer exists`, { hint: 'restore it from a backup, or deploy again' })
   }
-  const pointer: Pointer = { active: current.previous, previous: current.active, switchedAt: new Date().toISOString(), switchedBy: whoAmI(), runId: newRunId() }
-  await writePointer(access, pointer)
-  return pointer
+  if (home.policy.confirm && !options.yes) {
+    const question = `Point environment ${home.environment} back at ${urlAt(home.url, previous).redacted}?`
+    if (!(options.confirm && (await options.confirm(question)))) {
+      throw new StrataError('E_POLICY', `environment \`${home.environment}\` requires confirmation and ${options.confirm ? 'it was declined' : 'there is no terminal to ask on'}`, { rule: 'confirm', hint: 'answer yes on a terminal, or pass --yes' })
+    }
+  }
+  return withLock({ config: home, dialect, events }, 'deploy --rollback', options, async () => {
+    const activeUrl = urlAt(home.url, current.active)
+    const now = digestOf(await withConnection({ config: { ...home, url: activeUrl }, dialect }, (conn) => contents(dialect, conn, home.tablePrefix)))
+    if (current.activeDigest !== null && now !== current.activeDigest) {
+      throw new StrataError('E_VALIDATION', `${activeUrl.redacted} took writes since the switch; pointing the application back at ${urlAt(home.url, previous).redacted} would lose them`, {
+        hint: 'carry those writes over to the earlier database first, or fix forward with a new migration and `strata deploy`',
+      })
+    }
+    const pointer: Pointer = { active: previous, previous: current.active, switchedAt: new Date().toISOString(), switchedBy: whoAmI(), runId: newRunId(), activeDigest: null }
+    await writePointer(access, pointer)
+    return pointer
+  })
+}
+
+/** One digest for a whole database's contents. */
+function digestOf(digests: Readonly<Record<string, string>>): string {
+  return createHash('sha256').update(JSON.stringify(Object.entries(digests).sort(([a], [b]) => a.localeCompare(b)))).digest('hex')
 }
 
 function refuseEngine(url: DatabaseUrl): void {
@@ -130,7 +159,7 @@ async function copyInto(blue: Project, url: DatabaseUrl): Promise<void> {
 
 async function dropLocation(dialect: Dialect, home: DatabaseUrl, location: string): Promise<void> {
   if (home.dialect === 'sqlite') {
-    for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${location}${suffix}`, { force: true })
+    for (const suffix of ['', '-wal', '-shm', '-journal', '.strata-lock']) rmSync(`${location}${suffix}`, { force: true })
     return
   }
   const conn = await dialect.connect(home)

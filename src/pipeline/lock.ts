@@ -8,7 +8,7 @@ export interface LockOptions {
 }
 
 /** Holds the migration lock around `fn` (SPEC S4), waiting up to the lock timeout for it. */
-export async function withLock<T>(project: Project, command: string, options: LockOptions, fn: () => Promise<T>): Promise<T> {
+export async function withLock<T>(project: Pick<Project, 'config' | 'dialect' | 'events'>, command: string, options: LockOptions, fn: () => Promise<T>): Promise<T> {
   const lock = project.dialect.lock(project.config.url, project.config.tablePrefix)
   const lease: LockLease = await acquireLock(lock, {
     timeoutMs: options.lockTimeoutMs,

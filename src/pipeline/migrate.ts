@@ -40,6 +40,13 @@ export interface MigrateOptions extends LockOptions {
   readonly monitor?: boolean
   /** Take a verified backup first whatever the policy says (`strata deploy`). */
   readonly backup?: boolean
+  /**
+   * A policy refusal found before the run (deploy and rehearse check the rules before they
+   * change anything); the run records it as its refusal instead of asking the rules again.
+   */
+  readonly refusal?: StrataError
+  /** False: the run writes no record files of its own (a rehearsal's inner runs; its record is the rehearsal's). */
+  readonly record?: boolean
 }
 
 /** How a failed run was undone and whether the pre-run state was confirmed (SPEC S5). */
@@ -76,7 +83,7 @@ export async function migrate(project: Project, options: MigrateOptions): Promis
   let backups = wantsBackup ? await openBackups(project) : null
   const command = options.command ?? options.direction
   return withLockedSession(project, command, options, async (session) => {
-    const run = new RunRecorder(project, session, command)
+    const run = new RunRecorder(project, session, command, options.record !== false)
     const comparison = await compare(project, session.conn)
     run.from = project.graph.currentHeads(comparison.appliedSet)
     const refusal = refusalFor(comparison, command, project)
@@ -85,7 +92,7 @@ export async function migrate(project: Project, options: MigrateOptions): Promis
       ? await phasePlan(project, session.conn, comparison, options.command, options.target)
       : buildPlan(project.graph, project.migrations, comparison.appliedSet, options.direction, options.target, { expanded: comparison.expanded })
     await run.planned(plan)
-    const refused = await policyRefusal(project, plan, windows, options, run)
+    const refused = options.refusal ?? await policyRefusal(project, plan, windows, options, run)
     if (refused) throw await run.refuse(refused)
     // A data migration is always backed up first, whatever the policy (SPEC S7).
     if (!backups && plan.steps.some((s) => s.migration.data && s.direction === 'up')) backups = await openBackups(project)
@@ -303,7 +310,7 @@ class RunRecorder {
   /** Set once `run:start` went out: every finish then sends the matching `run:done`. */
   #announcedAt: number | null = null
 
-  constructor(readonly project: Project, readonly session: LockedSession, readonly command: Direction | PhaseCommand) {}
+  constructor(readonly project: Project, readonly session: LockedSession, readonly command: Direction | PhaseCommand, readonly writesRecord = true) {}
 
   /** The plan is known: its steps, and their estimate from earlier records of the same migrations. */
   async planned(plan: Plan): Promise<void> {
@@ -377,7 +384,7 @@ class RunRecorder {
         steps: this.steps, report: outcome.report ?? null, preflight: this.preflight, postflight: this.postflight, error: outcome.error ?? null,
         backupId: outcome.backupId ?? null, changeRequest: this.changeRequest, estimatedDurationMs: this.estimatedMs, monitoring,
       })
-      const dir = recordsDir(this.project.config)
+      const dir = this.writesRecord ? recordsDir(this.project.config) : null
       if (!dir) return { record, path: null }
       return { record, path: writeRecord(dir, record).json }
     } catch (thrown) {

@@ -30,6 +30,18 @@ export function maintenanceWindows(project: Project): MaintenanceWindow[] {
   return policy.maintenanceWindow.length === 0 ? [] : parseWindows(policy.maintenanceWindow)
 }
 
+/**
+ * The rules checked before anything changes, for commands that change things before their run
+ * starts (`deploy` turns maintenance on or copies the database, `rehearse` replaces its target):
+ * the plan `up` would run now, and the rule it breaks. A confirmation asked here is not asked again.
+ */
+export async function precheck(project: Project, state: { appliedSet: ReadonlySet<string>; expanded?: ReadonlySet<string> }, options: PolicyOptions): Promise<{ refusal: StrataError | null; pending: number }> {
+  const { buildPlan } = await import('../plan/plan.js')
+  const plan = buildPlan(project.graph, project.migrations, state.appliedSet, 'up', 'heads', state.expanded ? { expanded: state.expanded } : {})
+  const refusal = await policyRefusal(project, plan, maintenanceWindows(project), options, { changeRequest: null })
+  return { refusal, pending: plan.steps.length }
+}
+
 /** The first rule the run breaks, as the error to refuse it with; null when it may go ahead. */
 export async function policyRefusal(project: Project, plan: Plan, windows: readonly MaintenanceWindow[], options: PolicyOptions, run: { changeRequest: string | null }): Promise<StrataError | null> {
   if (plan.steps.length === 0) return null
@@ -51,7 +63,8 @@ export async function policyRefusal(project: Project, plan: Plan, windows: reado
     }
     run.changeRequest = approval.id
   }
-  if (policy.requireRehearsal) {
+  // Only what would be applied needs rehearsing: a rollback (down) is what a rehearsal tested.
+  if (policy.requireRehearsal && plan.direction === 'up') {
     const missing = rehearsalMissing(project, plan, (options.now ?? (() => new Date()))())
     if (missing) {
       return new StrataError('E_POLICY', `${env} requires a passing rehearsal of these migrations (require_rehearsal): ${missing}`, {

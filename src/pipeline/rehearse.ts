@@ -12,6 +12,7 @@ import type { MigrationRecord, Regression } from '../records/record.js'
 import { recordsDir, writeRecord } from '../records/store.js'
 import { withLock, type LockOptions } from './lock.js'
 import { migrate, type MigrateOptions, type MigrateResult } from './migrate.js'
+import { precheck } from './policy.js'
 import { connect, newRunId, whoAmI, type Project } from './session.js'
 import { compare } from './status.js'
 
@@ -59,6 +60,11 @@ export async function rehearse(source: ResolvedConfig, target: Project, options:
   const from = source.environment ?? source.url.redacted
   const to = target.config.environment ?? target.config.url.redacted
 
+  // The target's rules first: a refused rehearsal replaces nothing (the refusal is recorded there).
+  const sourceState = await withConnection({ config: source, dialect: target.dialect }, (conn) => compare(target, conn), false)
+  const declined = await replacementDeclined(target, from, options)
+  const { refusal } = declined ? { refusal: declined } : await precheck(target, sourceState, { ...options, yes: true })
+  if (refusal) await migrate(target, { ...options, refusal, direction: 'up', target: 'heads' })
   say(`rehearsal ${runId}: copying ${from} (${source.url.redacted}) into ${to} (${target.config.url.redacted}) …`)
   await copyDatabase(source, target, options)
   const copy = await withConnection(target, async (conn) => {
@@ -74,8 +80,9 @@ export async function rehearse(source: ResolvedConfig, target: Project, options:
   const factor = target.config.raw.rehearsal?.regression_factor ?? DEFAULT_REGRESSION_FACTOR
   const before = await withConnection(target, (conn) => timeQueries(conn, queries))
 
+  // The runs inside write no records of their own: the rehearsal's record is the one (SPEC S9).
   const run = (direction: 'up' | 'down', revision: string): Promise<MigrateResult> =>
-    migrate(target, { ...options, direction, target: revision })
+    migrate(target, { ...options, yes: true, record: false, direction, target: revision })
   const issues: string[] = []
   let up: MigrateResult | null = null
   let rollbackTested = false
@@ -124,6 +131,20 @@ export async function rehearse(source: ResolvedConfig, target: Project, options:
   }
 }
 
+/**
+ * The target's `confirm` covers the rehearsal's first act, replacing its database with the copy
+ * (whether or not migrations are pending): asked on a terminal, else `--yes`, else refused.
+ */
+async function replacementDeclined(target: Project, from: string, options: RehearseOptions): Promise<StrataError | null> {
+  const { policy, environment, url } = target.config
+  if (!policy.confirm || options.yes) return null
+  if (options.confirm && (await options.confirm(`Replace the database of environment ${environment} (${url.redacted}) with a copy of ${from}, and migrate it?`))) return null
+  return new StrataError('E_POLICY', `environment \`${environment}\` requires confirmation before its database is replaced by a rehearsal, and ${options.confirm ? 'it was declined' : 'there is no terminal to ask on'}`, {
+    rule: 'confirm',
+    hint: 'answer yes on a terminal, or pass --yes; rehearse into a staging environment, never into production',
+  })
+}
+
 /** Same engine, not the same database, and (PostgreSQL) schemas that a copy can land in. */
 function refuseBadPair(source: ResolvedConfig, target: ResolvedConfig): void {
   const names = `${source.environment} → ${target.environment}`
@@ -159,8 +180,8 @@ async function copyDatabase(source: ResolvedConfig, target: Project, options: Lo
   }
 }
 
-async function withConnection<T>(project: Project, fn: (conn: Connection) => Promise<T>): Promise<T> {
-  const conn = await connect(project)
+async function withConnection<T>(project: Pick<Project, 'config' | 'dialect'>, fn: (conn: Connection) => Promise<T>, create = true): Promise<T> {
+  const conn = await connect(project, { create })
   try {
     return await fn(conn)
   } finally {

@@ -39,7 +39,7 @@ describe('strata cr', () => {
     expect(strata(['cr', 'approve', id, '--role', 'business', '--as', 'ben@example.com'], project.dir).code).toBe(0)
     expect(strata(['cr', 'approve', id, '--role', 'security', '--as', 'cy@example.com'], project.dir).code).toBe(0)
 
-    type Shown = { approved: boolean; missing: string[]; approvals: Array<{ role: string; by: string; at: string; valid: boolean; reason?: string }> }
+    type Shown = { approved: boolean; missing: string[]; approvals: Array<Record<string, unknown> & { role: string; by: string; at: string; valid: boolean }>; voided: Array<{ role: string; reason: string }> }
     const shown = JSON.parse(strata(['cr', 'show', id, '--json'], project.dir).stdout) as Shown
     expect(shown.approved).toBe(true)
     expect(shown.approvals.map(({ role, by, valid }) => ({ role, by, valid }))).toEqual([
@@ -53,7 +53,9 @@ describe('strata cr', () => {
     const voided = JSON.parse(strata(['cr', 'show', id, '--json'], project.dir).stdout) as Shown
     expect(voided.approved).toBe(false)
     expect(voided.approvals.map((a) => a.valid)).toEqual([false, false, false])
-    expect(voided.approvals[0]!.reason).toContain('002_event')
+    expect(Object.keys(voided.approvals[0]!).sort()).toEqual(['at', 'by', 'role', 'valid'])
+    expect(voided.voided.map((v) => v.role)).toEqual(['technical', 'business', 'security'])
+    expect(voided.voided[0]!.reason).toContain('002_event')
     const human = strata(['cr', 'show', id], project.dir)
     expect(human.code).toBe(0)
     expect(`${human.stdout}${human.stderr}`).toMatch(/void/i)

@@ -80,6 +80,7 @@ for (const dialect of [DIALECT.sqlite, DIALECT.postgres] as const satisfies read
       expect(run.code).toBe(2)
       expect(run.stderr).toContain('error[E_CONFIG]')
       expect(run.stderr).toContain('unknown day `Sunday`')
+      expect(run.stderr).toContain('`environments.production.policy.maintenance_window`')
       await untouched()
     })
 

@@ -90,6 +90,8 @@ ${extra}`)
     const runId = (JSON.parse(up.stdout) as { runId: string }).runId
     expect(record(runId).estimatedDurationMs).toBe(record(result.runId).steps[0]!.durationMs)
     expect(rows(join(project.dir, 'prod.db'), "SELECT name FROM pragma_table_info('graphics') WHERE name = 'event_name'")).toEqual([{ name: 'event_name' }])
+    // A rollback is what the rehearsal tested: require_rehearsal never stands in its way.
+    expect(strata(['down', '001_graphics', '--env', 'production'], project.dir).code).toBe(0)
   })
 
   it('a down that does not give the data back fails the rollback test (exit 1), naming the table', () => {

@@ -64,8 +64,9 @@ describe('the Migration Record', () => {
   })
 
   it('masks credentials in every string', () => {
-    const leaked = redactRecord({ ...RECORD, issues: ['cannot connect to postgres://app:hunter2@db/prod'] })
-    expect(JSON.stringify(leaked)).not.toContain('hunter2')
+    const leaked = redactRecord({ ...RECORD, issues: ['cannot connect to postgres://app:hunter2@db/prod', 'env PGPASSWORD=hunter3 DB_PASSWORD=hunter4 sh -c exit', 'GET /hook?token=hunter5&api_key=hunter6'] })
+    for (const secret of ['hunter2', 'hunter3', 'hunter4', 'hunter5', 'hunter6']) expect(JSON.stringify(leaked)).not.toContain(secret)
+    expect(leaked.issues[1]).toBe('env PGPASSWORD=**** DB_PASSWORD=**** sh -c exit')
     expect(renderMarkdown(leaked)).toContain('postgres://app:****@db/prod')
   })
 

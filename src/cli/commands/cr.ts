@@ -113,7 +113,11 @@ async function approve(id: string, local: { role: string; as?: string }, options
 async function show(id: string, options: GlobalOptions): Promise<void> {
   const ctx = await open(options)
   const view = ctx.changes.viewChangeRequest(ctx.changes.readChangeRequest(ctx.settings.dir, id), ctx.checksums, ctx.settings.allowSameApprover)
-  if (options.json) return out.json(view)
+  if (options.json) {
+    // Approvals exactly as SPEC S9 lists them; why a void one is void goes beside them.
+    const voided = view.approvals.filter((a) => !a.valid).map((a) => ({ role: a.role, reason: a.reason ?? null }))
+    return out.json({ ...view, approvals: view.approvals.map(({ role, by, at, valid }) => ({ role, by, at, valid })), voided })
+  }
   for (const line of describe(ctx, view)) out.text(line)
 }
 

@@ -33,14 +33,14 @@ export function registerMigrate(program: Command): void {
   program
     .command('deploy')
     .description('backup, migrate and validate: rolling inside maintenance mode, blue-green on a copy the application is switched to (default: the environment\'s policy.strategy)')
-    .addOption(new Option('--strategy <strategy>', 'rolling (maintenance on → backup → migrate → validate → off) or direct').choices(['rolling', 'blue-green', 'direct']))
+    .addOption(new Option('--strategy <strategy>', 'rolling (maintenance on → backup → migrate → validate → off), blue-green (migrate a copy, switch to it) or direct').choices(['rolling', 'blue-green', 'direct']))
     .option('--message <text>', 'what the application shows while maintenance is on')
     .option('--rollback', 'blue-green: point the application back at the database it used before the last switch')
     .action(async (local: { strategy?: 'rolling' | 'blue-green' | 'direct'; message?: string; rollback?: boolean }, command: Command) => {
       const options = globals(command)
       const strata = await openStrata(options, true)
       if (local.rollback) {
-        const pointer = await strata.deployRollback()
+        const pointer = await strata.deployRollback(runOptions(options, {}))
         if (options.json) return out.json({ ok: true, active: pointer.active, previous: pointer.previous, switchedAt: pointer.switchedAt })
         return out.info(`the application now reads ${pointer.active} again (the database before the last switch); ${pointer.previous} is kept`)
       }

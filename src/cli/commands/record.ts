@@ -11,7 +11,7 @@ export function registerRecord(program: Command): void {
     .description('list the recorded runs, oldest first')
     .action(async (_local, command: Command) => {
       const options = globals(command)
-      const records = await (await openStrata(options)).records.list()
+      const records = await (await openStrata(options, true)).records.list()
       if (options.json) {
         return out.json({
           records: records.map((r) => ({
@@ -31,7 +31,7 @@ export function registerRecord(program: Command): void {
     .description('print a run\'s record as Markdown (the JSON record with --json)')
     .action(async (run: string, _local, command: Command) => {
       const options = globals(command)
-      const shown = await (await openStrata(options)).records.show(run)
+      const shown = await (await openStrata(options, true)).records.show(run)
       if (options.json) return out.json(shown.record)
       process.stdout.write(shown.markdown)
     })

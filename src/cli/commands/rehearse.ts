@@ -21,6 +21,7 @@ export function registerRehearse(program: Command): void {
       for (const step of result.steps) out.text(`${step.revision}  up in ${step.durationMs === null ? '?' : formatDuration(step.durationMs)}`)
       for (const r of result.regressions) out.text(`slower: ${r.name} ${r.beforeMs} ms → ${r.afterMs} ms (${r.factor}×)`)
       for (const d of result.differences) out.text(`rollback left: ${d}`)
+      if (result.ok && result.steps.length === 0) return out.info(`rehearsal ${result.runId}: nothing to rehearse, ${result.to} is at ${result.from}'s revision once copied`)
       out.info(result.ok
         ? `rehearsal ${result.runId} passed: ${result.steps.length} migration(s) on ${result.to}, rollback tested${result.recordPath ? `; record ${result.recordPath}` : ''}`
         : `error[E_VALIDATION]: rehearsal ${result.runId} failed${result.rollbackTested ? '' : ': the rollback test did not pass'}${result.regressions.length > 0 ? `; ${result.regressions.length} benchmark query(ies) slower` : ''}`)
