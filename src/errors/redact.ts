@@ -7,7 +7,9 @@ export function redact(text: string): string {
   if (!text.includes('@') && !text.includes('=')) return text
   return text
     .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^@/\s]+)@/gi, '$1****@')
-    .replace(/\b(\w*?(?:password|passwd|pwd|secret|token|api[_-]?key))=([^&\s;'"]+)/gi, '$1=****')
+    // No leading word pattern: `PGPASSWORD=` matches at `PASSWORD=`, in one pass over the text
+    // (a lazy \w* before the name would rescan every long word, quadratic on a large message).
+    .replace(/(password|passwd|pwd|secret|token|api[_-]?key)=([^&\s;'"]+)/gi, '$1=****')
 }
 
 /**

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdir, open, type FileHandle } from 'node:fs/promises'
+import { closeSync, mkdirSync, open as openCallback, openSync, write as writeCallback, writeSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
+import { promisify } from 'node:util'
 import { dirname, resolve } from 'node:path'
 import { redact } from '../errors/redact.js'
 import type { Alert, AlertLevel } from '../events/events.js'
@@ -66,56 +68,8 @@ export function createSink(config: SinkConfig, ctx: AlertContext): Sink {
         description: 'console', levels, budgetMs: LOCAL_BUDGET_MS,
         accept: (alert) => ctx.print(`ALERT [${alert.level}] ${alert.event}${alert.revision === null ? '' : ` ${alert.revision}`}: ${alert.message}`),
       }
-    case 'file': {
-      const path = resolve(ctx.baseDir, config.path)
-      // Lines are gathered for up to FILE_FLUSH_MS and written together, through a file opened
-      // once: one write per burst of alerts, not an open, a write and a close per alert, which
-      // would compete with the migration's own commits for the disk.
-      let file: Promise<FileHandle> | null = null
-      let buffered: Alert[] = []
-      let timer: NodeJS.Timeout | null = null
-      let writing: Promise<void> = Promise.resolve()
-      const lost: Array<{ alert: Alert; error: string }> = []
-      const flush = (): Promise<void> => {
-        const batch = buffered
-        buffered = []
-        writing = writing.then(async () => {
-          if (batch.length === 0) return
-          try {
-            file ??= mkdir(dirname(path), { recursive: true }).then(() => open(path, 'a'))
-            await (await file).write(batch.map((alert) => `${JSON.stringify(alert)}\n`).join(''))
-          } catch (error) {
-            for (const alert of batch) lost.push({ alert, error: describeError(error) })
-          }
-        })
-        return writing
-      }
-      return {
-        description: `file ${redact(config.path)}`, levels, budgetMs: LOCAL_BUDGET_MS,
-        accept: (alert) => {
-          buffered.push(alert)
-          if (buffered.length >= FILE_BATCH) {
-            if (timer) clearTimeout(timer)
-            timer = null
-            void flush()
-            return
-          }
-          timer ??= setTimeout(() => {
-            timer = null
-            void flush()
-          }, FILE_FLUSH_MS)
-        },
-        close: async () => {
-          if (timer) clearTimeout(timer)
-          timer = null
-          await flush()
-          const opened = file
-          file = null
-          await (await opened?.catch(() => null))?.close().catch(() => {})
-          return lost.splice(0)
-        },
-      }
-    }
+    case 'file':
+      return fileSink(resolve(ctx.baseDir, config.path), `file ${redact(config.path)}`, levels)
     case 'webhook': {
       const timeoutMs = config.timeout_ms ?? WEBHOOK_TIMEOUT_MS
       const retries = config.retries ?? WEBHOOK_RETRIES
@@ -130,6 +84,83 @@ export function createSink(config: SinkConfig, ctx: AlertContext): Sink {
         description: `command ${redact(config.command.join(' '))}`, levels, budgetMs: COMMAND_TIMEOUT_MS,
         deliver: (alert, delivery) => runCommand(config.command, ctx.baseDir, alert, delivery),
       }
+  }
+}
+
+/**
+ * A JSONL file. Lines are gathered and written in batches through a file opened once (not an
+ * open, a write and a close per alert, competing with the migration's commits for the disk). A
+ * batch is handed to the thread pool only when the event loop turns (a timer, or the next turn
+ * once FILE_BATCH lines wait), never from the raiser's turn; at the end of the run, what no
+ * asynchronous write took yet is written synchronously: the migration is over, and a handful of
+ * thread-pool round trips would only make the run's end wait.
+ */
+function fileSink(path: string, description: string, levels: ReadonlySet<AlertLevel>): Sink {
+  let fd: number | null = null
+  let buffered: Alert[] = []
+  let timer: NodeJS.Timeout | null = null
+  let soon: NodeJS.Immediate | null = null
+  let inFlight: Promise<void> | null = null
+  let closed = false
+  const lost: Array<{ alert: Alert; error: string }> = []
+  const text = (batch: readonly Alert[]): string => batch.map((alert) => `${JSON.stringify(alert)}\n`).join('')
+  const fail = (batch: readonly Alert[], error: unknown): void => {
+    for (const alert of batch) lost.push({ alert, error: describeError(error) })
+  }
+  const openAsync = async (): Promise<number> => {
+    await mkdir(dirname(path), { recursive: true })
+    return (await promisify(openCallback)(path, 'a')) as number
+  }
+  const writeAsync = (): void => {
+    timer = null
+    soon = null
+    if (inFlight || closed || buffered.length === 0) return
+    const batch = buffered
+    buffered = []
+    inFlight = (async () => {
+      try {
+        fd ??= await openAsync()
+        await promisify(writeCallback)(fd, text(batch))
+      } catch (error) {
+        fail(batch, error)
+      }
+    })().finally(() => {
+      inFlight = null
+      if (buffered.length > 0 && !closed) soon ??= setImmediate(writeAsync)
+    })
+  }
+  return {
+    description, levels, budgetMs: LOCAL_BUDGET_MS,
+    accept: (alert) => {
+      buffered.push(alert)
+      if (buffered.length >= FILE_BATCH) soon ??= setImmediate(writeAsync)
+      else timer ??= setTimeout(writeAsync, FILE_FLUSH_MS)
+    },
+    close: async () => {
+      closed = true
+      if (timer) clearTimeout(timer)
+      if (soon) clearImmediate(soon)
+      timer = null
+      soon = null
+      await inFlight
+      const batch = buffered
+      buffered = []
+      try {
+        if (batch.length > 0) {
+          if (fd === null) {
+            mkdirSync(dirname(path), { recursive: true })
+            fd = openSync(path, 'a')
+          }
+          writeSync(fd, text(batch))
+        }
+      } catch (error) {
+        fail(batch, error)
+      } finally {
+        if (fd !== null) closeSync(fd)
+        fd = null
+      }
+      return lost.splice(0)
+    },
   }
 }
 
