@@ -389,7 +389,7 @@ alerts:
   }
   sides.bare = { wall: [], cpu: [] }
   sides.watched = { wall: [], cpu: [] }
-  const backfillRounds = 6
+  const backfillRounds = 8
   for (let r = 0; r < backfillRounds; r++) {
     const side = ORDER[r % ORDER.length]
     const db = join(backfillDir, `${side}-${r}.db`)
