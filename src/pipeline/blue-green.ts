@@ -27,6 +27,7 @@ import { connect, loadProject, newRunId, whoAmI, type Project } from './session.
 
 export interface BlueGreenOptions extends Omit<MigrateOptions, 'direction' | 'target' | 'backup'> {}
 
+
 export interface BlueGreenResult extends MigrateResult {
   /** The pointer as the deploy left it. */
   readonly pointer: Pointer

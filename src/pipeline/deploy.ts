@@ -50,13 +50,13 @@ export async function deploy(project: Project, options: DeployOptions): Promise<
   const comparison = await readOnly(project, (conn) => compare(project, conn))
   const { refusal, pending } = await precheck(project, comparison, runOptions)
   const run = (confirmed: boolean): Promise<MigrateResult> => migrate(project, {
-    ...runOptions, ...(confirmed ? { yes: true } : {}), ...(refusal ? { refusal } : {}), direction: 'up', target: 'heads', backup: true,
+    ...runOptions, ...(confirmed ? { yes: true } : {}), ...(refusal ? { refusal } : {}), direction: 'up', target: 'heads', backup: true, label: `deploy (${strategy})`,
   })
   // Refused, or nothing to apply: the run records it; the application is left alone.
   if (refusal || pending === 0 || strategy === 'direct') return { ...(await run(true)), strategy, maintenance: null }
   if (strategy === 'blue-green') {
     const { blueGreenDeploy } = await import('./blue-green.js')
-    return { ...(await blueGreenDeploy(home, project, { ...runOptions, yes: true })), strategy, maintenance: null }
+    return { ...(await blueGreenDeploy(home, project, { ...runOptions, yes: true, label: 'deploy (blue-green)' })), strategy, maintenance: null }
   }
   return rolling(project, home, options.message, () => run(true))
 }

@@ -47,6 +47,8 @@ export interface MigrateOptions extends LockOptions {
   readonly refusal?: StrataError
   /** False: the run writes no record files of its own (a rehearsal's inner runs; its record is the rehearsal's). */
   readonly record?: boolean
+  /** How `strata_runs` and the record name the command (`deploy (rolling)`); default the direction or phase command. */
+  readonly label?: string
 }
 
 /** How a failed run was undone and whether the pre-run state was confirmed (SPEC S5). */
@@ -83,7 +85,7 @@ export async function migrate(project: Project, options: MigrateOptions): Promis
   let backups = wantsBackup ? await openBackups(project) : null
   const command = options.command ?? options.direction
   return withLockedSession(project, command, options, async (session) => {
-    const run = new RunRecorder(project, session, command, options.record !== false)
+    const run = new RunRecorder(project, session, options.label ?? command, options.record !== false)
     const comparison = await compare(project, session.conn)
     run.from = project.graph.currentHeads(comparison.appliedSet)
     const refusal = refusalFor(comparison, command, project)
@@ -310,7 +312,7 @@ class RunRecorder {
   /** Set once `run:start` went out: every finish then sends the matching `run:done`. */
   #announcedAt: number | null = null
 
-  constructor(readonly project: Project, readonly session: LockedSession, readonly command: Direction | PhaseCommand, readonly writesRecord = true) {}
+  constructor(readonly project: Project, readonly session: LockedSession, readonly command: string, readonly writesRecord = true) {}
 
   /** The plan is known: its steps, and their estimate from earlier records of the same migrations. */
   async planned(plan: Plan): Promise<void> {

@@ -82,7 +82,7 @@ export async function rehearse(source: ResolvedConfig, target: Project, options:
 
   // The runs inside write no records of their own: the rehearsal's record is the one (SPEC S9).
   const run = (direction: 'up' | 'down', revision: string): Promise<MigrateResult> =>
-    migrate(target, { ...options, yes: true, record: false, direction, target: revision })
+    migrate(target, { ...options, yes: true, record: false, label: `rehearse (${direction})`, direction, target: revision })
   const issues: string[] = []
   let up: MigrateResult | null = null
   let rollbackTested = false

@@ -105,8 +105,9 @@ describe('the dashboard during a rolling deploy', () => {
     // The postflight probed the application through the bypass, and the record says so.
     const status = JSON.parse(strata(['maintenance', 'status', '--json', ...config()], example.dir, env).stdout) as { enabled: boolean }
     expect(status.enabled).toBe(false)
-    const [run] = rows<{ report: string }>(join(example.dir, 'live.db'), "SELECT report FROM strata_runs WHERE command = 'up' ORDER BY started_at DESC LIMIT 1")
-    const record = (JSON.parse(run!.report) as { record: { validationResults: { application: string }; backupId: string | null } }).record
+    const [run] = rows<{ report: string }>(join(example.dir, 'live.db'), "SELECT report FROM strata_runs WHERE command = 'deploy (rolling)' ORDER BY started_at DESC LIMIT 1")
+    const record = (JSON.parse(run!.report) as { record: { command: string; validationResults: { application: string }; backupId: string | null } }).record
+    expect(record.command).toBe('deploy (rolling)')
     expect(record.validationResults.application).toBe('passed')
     expect(record.backupId).not.toBeNull()
   }, 30_000)
