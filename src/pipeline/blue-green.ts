@@ -14,7 +14,7 @@ import type { StrataEmitter } from '../events/events.js'
 import { MAINTENANCE_CACHE_MS } from '../maintenance/status.js'
 import { withLock } from './lock.js'
 import { migrate, type MigrateOptions, type MigrateResult } from './migrate.js'
-import { connect, loadProject, newRunId, whoAmI, type Project } from './session.js'
+import { loadProject, newRunId, whoAmI, withConnection, type Project } from './session.js'
 
 /**
  * The blue-green strategy (SPEC S10) on SQLite and PostgreSQL. The application reaches its
@@ -190,23 +190,7 @@ async function probeApplication(project: Project, home: ResolvedConfig): Promise
   if (probes.length === 0) return []
   await new Promise((resolve) => setTimeout(resolve, MAINTENANCE_CACHE_MS + 100))
   const results: CheckResult[] = []
-  for (const check of probes) {
-    const conn = await connect(project)
-    try {
-      results.push(await runUserCheck(check, { conn, cwd: home.baseDir }))
-    } finally {
-      await conn.close()
-    }
-  }
+  for (const check of probes) results.push(await withConnection(project, (conn) => runUserCheck(check, { conn, cwd: home.baseDir })))
   for (const result of results) project.events.emit('check', { phase: 'postflight', ...result })
   return results.filter((r) => r.status === 'fail')
-}
-
-async function withConnection<T>(access: Pick<Project, 'config' | 'dialect'>, fn: (conn: Connection) => Promise<T>): Promise<T> {
-  const conn = await connect(access)
-  try {
-    return await fn(conn)
-  } finally {
-    await conn.close()
-  }
 }

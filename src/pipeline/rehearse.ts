@@ -13,7 +13,7 @@ import { recordsDir, writeRecord } from '../records/store.js'
 import { withLock, type LockOptions } from './lock.js'
 import { migrate, type MigrateOptions, type MigrateResult } from './migrate.js'
 import { precheck } from './policy.js'
-import { connect, newRunId, whoAmI, type Project } from './session.js'
+import { newRunId, whoAmI, withConnection, type Project } from './session.js'
 import { compare } from './status.js'
 
 export type { Regression } from '../records/record.js'
@@ -61,7 +61,7 @@ export async function rehearse(source: ResolvedConfig, target: Project, options:
   const to = target.config.environment ?? target.config.url.redacted
 
   // The target's rules first: a refused rehearsal replaces nothing (the refusal is recorded there).
-  const sourceState = await withConnection({ config: source, dialect: target.dialect }, (conn) => compare(target, conn), false)
+  const sourceState = await withConnection({ config: source, dialect: target.dialect }, (conn) => compare(target, conn), { create: false })
   const declined = await replacementDeclined(target, from, options)
   const { refusal } = declined ? { refusal: declined } : await precheck(target, sourceState, { ...options, yes: true })
   if (refusal) await migrate(target, { ...options, refusal, direction: 'up', target: 'heads' })
@@ -180,14 +180,6 @@ async function copyDatabase(source: ResolvedConfig, target: Project, options: Lo
   }
 }
 
-async function withConnection<T>(project: Pick<Project, 'config' | 'dialect'>, fn: (conn: Connection) => Promise<T>, create = true): Promise<T> {
-  const conn = await connect(project, { create })
-  try {
-    return await fn(conn)
-  } finally {
-    await conn.close()
-  }
-}
 
 /** Schema, row counts and every table's rows, compared with the copy as it was restored. */
 async function rolledBackDifferences(project: Project, conn: Connection, copy: { state: DatabaseState; digests: Record<string, string> }): Promise<string[]> {

@@ -70,6 +70,16 @@ export function newRunId(): string {
   return timeId()
 }
 
+/** Runs `fn` on a connection of its own, closed afterwards whatever happens. */
+export async function withConnection<T>(project: DatabaseAccess, fn: (conn: Connection) => Promise<T>, options: ConnectOptions = {}): Promise<T> {
+  const conn = await connect(project, options)
+  try {
+    return await fn(conn)
+  } finally {
+    await conn.close()
+  }
+}
+
 /**
  * Runs a read-only command on a connection that creates nothing. A database busy under another
  * runner's write becomes E_CONNECT naming that runner, not a bare "database is locked".
