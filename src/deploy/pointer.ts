@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { basename, dirname, extname, join } from 'node:path'
 import type { Connection, DatabaseUrl, Dialect } from '../dialects/dialect.js'
+import { rowsIfTable } from '../dialects/shared/missing-table.js'
 import { StrataError, redact } from '../errors/index.js'
 
 /**
@@ -39,17 +40,8 @@ export class PointerStore {
 
   /** The pointer, or null when there is none (no table, no row). */
   async read(conn: Connection): Promise<Pointer | null> {
-    let rows: PointerRow[]
-    try {
-      rows = await conn.query<PointerRow>({ sql: `SELECT active, previous, switched_at, switched_by, run_id, active_digest FROM ${this.#table} WHERE id = 1`, params: [] })
-    } catch (error) {
-      // A missing table reads as no pointer; a lost session is the error it is.
-      await conn.query({ sql: 'SELECT 1', params: [] }).catch(() => {
-        throw error
-      })
-      return null
-    }
-    const row = rows[0]
+    const rows = await rowsIfTable<PointerRow>(conn, { sql: `SELECT active, previous, switched_at, switched_by, run_id, active_digest FROM ${this.#table} WHERE id = 1`, params: [] })
+    const row = rows?.[0]
     if (!row) return null
     return {
       active: String(row.active), previous: row.previous === null || row.previous === undefined ? null : String(row.previous),

@@ -1,4 +1,5 @@
 import type { Connection, Dialect } from '../dialects/dialect.js'
+import { rowsIfTable } from '../dialects/shared/missing-table.js'
 import { StrataError } from '../errors/index.js'
 
 /** The maintenance flag as stored (SPEC S10); `status --json` prints exactly these fields. */
@@ -90,19 +91,8 @@ export class MaintenanceStore {
    * the original error is thrown.
    */
   async read(conn: Connection): Promise<MaintenanceState> {
-    let rows: MaintenanceRow[]
-    try {
-      rows = await conn.query<MaintenanceRow>({
-        sql: `SELECT enabled, message, until_at, set_by, set_at FROM ${this.#table} WHERE id = 1`,
-        params: [],
-      })
-    } catch (error) {
-      await conn.query({ sql: 'SELECT 1', params: [] }).catch(() => {
-        throw error
-      })
-      return MAINTENANCE_OFF
-    }
-    const row = rows[0]
+    const rows = await rowsIfTable<MaintenanceRow>(conn, { sql: `SELECT enabled, message, until_at, set_by, set_at FROM ${this.#table} WHERE id = 1`, params: [] })
+    const row = rows?.[0]
     return row ? stateOf(row) : MAINTENANCE_OFF
   }
 
