@@ -83,11 +83,18 @@ export async function pipeRestore(restoreArgs: readonly string[], preamble: stri
   // Whichever program fails first is the one to report; the other is stopped by us.
   let stoppedRestore = false
   let stoppedPsql = false
+  // A psql that failed (a lock timeout) reads no more: pg_restore, blocked on a full pipe, is
+  // drained and killed outright (a signal it may catch could leave it blocked in its write).
+  const stopRestore = (): void => {
+    restore.stdout?.unpipe()
+    restore.stdout?.resume()
+    restore.kill('SIGKILL')
+  }
   applied.then((result) => {
     if (result.code === 0 || stoppedPsql) return
     stoppedRestore = true
-    restore.kill()
-  }, () => restore.kill())
+    stopRestore()
+  }, stopRestore)
   read.catch(() => psql.kill('SIGKILL'))
   psql.stdin!.on('error', () => {}) // psql stopped early: its exit status says why
   psql.stdin!.write(preamble)
