@@ -1,23 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { Counter, Gauge, Registry } from 'prom-client'
 import { StrataError } from '../errors/index.js'
+import type { MetricsSample } from '../events/events.js'
 
 // Loaded only with --metrics-port: prom-client takes some 60 ms to load, which every run would
 // otherwise pay for figures nobody reads.
 
-/** The figures a scrape shows; null where unknown (the series is then absent). */
-export interface PromFigures {
-  readonly elapsedMs: number
-  readonly rows: number
-  readonly progress: number
-  readonly errors: number
-  readonly cpuPercent: number
-  readonly rssBytes: number
-  readonly readBytes: number | null
-  readonly writeBytes: number | null
-  readonly connections: number | null
-  readonly lockWaits: number | null
-}
+/** The figures a scrape shows: a sample's, kept current between samples; null where unknown (the series is then absent). */
+export type PromFigures = Omit<MetricsSample, 'runId' | 'at'>
 
 /**
  * The Prometheus view of the figures, in a registry of its own (never prom-client's global one).
