@@ -1,12 +1,14 @@
-import { resolve } from 'node:path'
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
 import { BackupStore, countDifferences, type BackupListing, type Verification } from '../backup/backup-store.js'
 import type { BackupEngine } from '../backup/engine.js'
 import { loadBackupEngine } from '../backup/engines/index.js'
-import type { Connection } from '../dialects/dialect.js'
+import type { Connection, DatabaseUrl } from '../dialects/dialect.js'
 import { StrataError, isStrataError } from '../errors/index.js'
 import { withLock, type LockOptions } from './lock.js'
 import { startAlerts } from './monitoring.js'
-import { connect, newRunId, whoAmI, type Project } from './session.js'
+import { newRunId, whoAmI, withConnection, type Project } from './session.js'
 import { compare } from './status.js'
 
 export interface Backups {
@@ -114,7 +116,7 @@ export async function restoreBackup(project: Project, id: string | undefined, op
 export async function restoreInto(project: Project, backups: Backups, backup: BackupListing, runId: string): Promise<void> {
   const started = performance.now()
   project.events.emit('restore:start', { backupId: backup.id })
-  const before = await onSession(project, async (conn) => ({ trail: await project.history.readTrail(conn), applied: await appliedOn(project, conn) }))
+  const before = await withConnection(project, async (conn) => ({ trail: await project.history.readTrail(conn), applied: await appliedOn(project, conn) }))
   await backups.engine.restore(project.config.url, backup.path)
   const live = await backups.engine.live(project.config.url)
   const differences = countDifferences(backup.rowCounts, live.rowCounts)
@@ -126,7 +128,7 @@ export async function restoreInto(project: Project, backups: Backups, backup: Ba
   }
   // The trail outlives the restore: runs and log entries recorded after the backup come back,
   // and each revision the restore applied or unapplied gets a `restore` entry.
-  await onSession(project, async (conn) => {
+  await withConnection(project, async (conn) => {
     await project.history.restoreTrail(conn, before.trail)
     const after = await appliedOn(project, conn)
     const by = whoAmI()
@@ -140,14 +142,6 @@ export async function restoreInto(project: Project, backups: Backups, backup: Ba
   project.events.emit('restore:done', { backupId: backup.id, durationMs: Math.round(performance.now() - started) })
 }
 
-async function onSession<T>(project: Project, fn: (conn: Connection) => Promise<T>): Promise<T> {
-  const conn = await connect(project)
-  try {
-    return await fn(conn)
-  } finally {
-    await conn.close()
-  }
-}
 
 async function appliedOn(project: Project, conn: Connection): Promise<string[]> {
   if (!(await project.history.exists(conn))) return []
@@ -175,18 +169,18 @@ export function verificationError(verification: Verification): StrataError {
 }
 
 async function appliedRevisions(project: Project): Promise<string[]> {
-  return onSession(project, (conn) => appliedOn(project, conn))
+  return withConnection(project, (conn) => appliedOn(project, conn))
 }
 
 async function currentHeads(project: Project): Promise<string[]> {
-  return onSession(project, async (conn) => {
+  return withConnection(project, async (conn) => {
     if (!(await project.history.exists(conn))) return []
     return [...project.graph.currentHeads((await compare(project, conn)).appliedSet)]
   })
 }
 
 async function recordRestore(project: Project, run: { runId: string; startedAt: string; from: readonly string[]; backupId: string; to?: readonly string[]; error?: unknown }): Promise<void> {
-  await onSession(project, async (conn) => {
+  await withConnection(project, async (conn) => {
     await project.history.ensureTables(conn)
     await project.history.startRun(conn, { runId: run.runId, command: 'restore', environment: project.config.environment, fromRevisions: [...run.from], startedAt: run.startedAt, by: whoAmI() })
     await project.history.finishRun(conn, run.runId, {
@@ -196,4 +190,22 @@ async function recordRestore(project: Project, run: { runId: string; startedAt: 
       error: run.error ? (isStrataError(run.error) ? `${run.error.code}: ${run.error.message}` : String(run.error)) : null,
     })
   })
+}
+
+/**
+ * A copy of the database at `source` put in place of the one at `target`, through the engine's
+ * backup format in a private temporary folder (rehearsals, blue-green copies). `place` runs the
+ * restore (under a lock, or after creating the target database); the source is only read.
+ */
+export async function copyDatabase(source: DatabaseUrl, target: DatabaseUrl, place: (restore: () => Promise<void>) => Promise<void> = (restore) => restore()): Promise<void> {
+  const engine = await loadBackupEngine(source.dialect)
+  const dir = mkdtempSync(join(tmpdir(), 'strata-copy-'))
+  chmodSync(dir, 0o700)
+  try {
+    const file = join(dir, `copy${engine.extension}`)
+    await engine.create(source, file)
+    await place(() => engine.restore(target, file))
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 }

@@ -1,8 +1,5 @@
 import { createHash } from 'node:crypto'
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { loadBackupEngine } from '../backup/engines/index.js'
+import { rmSync } from 'node:fs'
 import { digestDifferences, tableDigests } from '../checks/table-digest.js'
 import { runUserCheck } from '../checks/user-checks.js'
 import type { CheckResult } from '../checks/check.js'
@@ -12,6 +9,7 @@ import type { Connection, DatabaseUrl, Dialect } from '../dialects/dialect.js'
 import { StrataError } from '../errors/index.js'
 import type { StrataEmitter } from '../events/events.js'
 import { MAINTENANCE_CACHE_MS } from '../maintenance/status.js'
+import { copyDatabase } from './backup.js'
 import { withLock } from './lock.js'
 import { migrate, type MigrateOptions, type MigrateResult } from './migrate.js'
 import { loadProject, newRunId, whoAmI, withConnection, type Project } from './session.js'
@@ -141,21 +139,14 @@ async function contents(dialect: Dialect, conn: Connection, prefix: string): Pro
   return tableDigests(dialect, conn, schema)
 }
 
-/** A verified copy of `blue` in a new database at `url` (PostgreSQL: created first). */
+/** A copy of `blue` in a new database at `url` (PostgreSQL: the database is created first). */
 async function copyInto(blue: Project, url: DatabaseUrl): Promise<void> {
-  const engine = await loadBackupEngine(blue.config.url.dialect)
-  const dir = mkdtempSync(join(tmpdir(), 'strata-blue-green-'))
-  chmodSync(dir, 0o700)
-  try {
-    const file = join(dir, `copy${engine.extension}`)
-    await engine.create(blue.config.url, file)
+  await copyDatabase(blue.config.url, url, async (restore) => {
     if (url.dialect === 'postgres') {
       await withConnection(blue, (conn) => conn.execute({ sql: `CREATE DATABASE ${blue.dialect.quoteIdentifier(locationOf(url))}`, params: [] }))
     }
-    await engine.restore(url, file)
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
+    await restore()
+  })
 }
 
 async function dropLocation(dialect: Dialect, home: DatabaseUrl, location: string): Promise<void> {

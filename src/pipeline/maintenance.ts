@@ -5,7 +5,7 @@ import {
   type MaintenanceChange,
   type MaintenanceState,
 } from '../maintenance/maintenance-store.js'
-import { connect, readOnly, whoAmI, type DatabaseAccess } from './session.js'
+import { readOnly, whoAmI, withConnection, type DatabaseAccess } from './session.js'
 
 /** What `strata maintenance on|off` asks for; `message` and `until` as the operator typed them. */
 export interface MaintenanceRequest {
@@ -28,12 +28,7 @@ export function maintenanceStore(project: DatabaseAccess): MaintenanceStore {
  */
 export async function setMaintenance(project: DatabaseAccess, request: MaintenanceRequest): Promise<MaintenanceState> {
   const change = toChange(request)
-  const conn = await connect(project)
-  try {
-    return await maintenanceStore(project).write(conn, change)
-  } finally {
-    await conn.close()
-  }
+  return withConnection(project, (conn) => maintenanceStore(project).write(conn, change))
 }
 
 /** The stored flag; never creates anything (no SQLite file, no table): missing means off. */

@@ -1,7 +1,3 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { loadBackupEngine } from '../backup/engines/index.js'
 import { digestDifferences, tableDigests } from '../checks/table-digest.js'
 import { captureState, stateDifferences, type DatabaseState } from '../checks/state.js'
 import type { ResolvedConfig } from '../config/load-config.js'
@@ -10,6 +6,7 @@ import { StrataError, isStrataError } from '../errors/index.js'
 import { buildRecord } from '../records/build.js'
 import type { MigrationRecord, Regression } from '../records/record.js'
 import { recordsDir, writeRecord } from '../records/store.js'
+import { copyDatabase } from './backup.js'
 import { withLock, type LockOptions } from './lock.js'
 import { migrate, type MigrateOptions, type MigrateResult } from './migrate.js'
 import { precheck } from './policy.js'
@@ -66,7 +63,7 @@ export async function rehearse(source: ResolvedConfig, target: Project, options:
   const { refusal } = declined ? { refusal: declined } : await precheck(target, sourceState, { ...options, yes: true })
   if (refusal) await migrate(target, { ...options, refusal, direction: 'up', target: 'heads' })
   say(`rehearsal ${runId}: copying ${from} (${source.url.redacted}) into ${to} (${target.config.url.redacted}) …`)
-  await copyDatabase(source, target, options)
+  await copyDatabase(source.url, target.config.url, (restore) => withLock(target, 'rehearse', options, restore))
   const copy = await withConnection(target, async (conn) => {
     const state = await captureState(target.dialect, conn, target.config.tablePrefix)
     return { state, digests: await tableDigests(target.dialect, conn, state.schema), start: target.graph.currentHeads((await compare(target, conn)).appliedSet) }
@@ -165,21 +162,6 @@ function refuseBadPair(source: ResolvedConfig, target: ResolvedConfig): void {
     })
   }
 }
-
-/** A verified copy of the source, written to a private temporary folder, put in place of the target. */
-async function copyDatabase(source: ResolvedConfig, target: Project, options: LockOptions): Promise<void> {
-  const engine = await loadBackupEngine(source.url.dialect)
-  const dir = mkdtempSync(join(tmpdir(), 'strata-rehearse-'))
-  chmodSync(dir, 0o700)
-  try {
-    const file = join(dir, `copy${engine.extension}`)
-    await engine.create(source.url, file)
-    await withLock(target, 'rehearse', options, () => engine.restore(target.config.url, file))
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
-}
-
 
 /** Schema, row counts and every table's rows, compared with the copy as it was restored. */
 async function rolledBackDifferences(project: Project, conn: Connection, copy: { state: DatabaseState; digests: Record<string, string> }): Promise<string[]> {
