@@ -328,8 +328,11 @@ if (want('monitoring')) {
   const dir = join(shm ?? work, 'monitoring')
   const migrations = join(dir, 'migrations')
   writeMigrations(migrations, 500)
+  // Each run's config in a folder of its own: its records are written beside it, and a run reads
+  // the records before it for its estimate; rounds sharing one folder would each read more.
   const configFor = (name, db, migrationsDir) => {
-    const path = join(dir, `${name}.yaml`)
+    mkdirSync(join(dir, name), { recursive: true })
+    const path = join(dir, name, 'strata.yaml')
     writeFileSync(path, `migrations: ${JSON.stringify(migrationsDir)}
 environments: { bench: { url: ${JSON.stringify(`sqlite:${db}`)} } }
 environment: bench

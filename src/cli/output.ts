@@ -1,5 +1,5 @@
 import { StrataError, redact, toStrataError, type ExitCode } from '../errors/index.js'
-import { isoNow } from '../util/clock.js'
+import { jsonReplacer, ndjsonLine } from '../events/ndjson.js'
 
 /** Global flags every command sees (SPEC S12). */
 export interface GlobalOptions {
@@ -71,16 +71,7 @@ export const out = {
    * and a write each would cost more than everything else monitoring does.
    */
   event(type: string, payload: object): void {
-    const event = { type, ...payload, at: isoNow() }
-    let line: string
-    try {
-      // Without a replacer JSON.stringify takes V8's fast path, some 2.5 times quicker; a bigint
-      // (a row count from a driver) is rare enough to pay for the second try.
-      line = JSON.stringify(event)
-    } catch {
-      line = JSON.stringify(event, jsonReplacer)
-    }
-    pendingEvents += `${line}\n`
+    pendingEvents += `${ndjsonLine(type, payload)}\n`
     if (pendingEvents.length >= EVENT_CHUNK) flushEvents()
     else if (!flushScheduled) {
       flushScheduled = true
@@ -89,9 +80,6 @@ export const out = {
   },
 }
 
-function jsonReplacer(_key: string, value: unknown): unknown {
-  return typeof value === 'bigint' ? value.toString() : value
-}
 
 /** Prints an error with its code and hint (stack only with --debug) and returns the exit code. */
 export function reportError(error: unknown, options: GlobalOptions): ExitCode {

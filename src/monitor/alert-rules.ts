@@ -1,4 +1,5 @@
-import type { AlertEvent, StrataEmitter, StrataEvents } from '../events/events.js'
+import type { AlertEvent, Direction, StrataEmitter, StrataEvents } from '../events/events.js'
+import type { Phase } from '../plan/phases.js'
 import type { AlertsConfig } from './alerts.js'
 
 /** The alert rules of SPEC S8: what in the event stream raises which of the nine alerts. */
@@ -19,8 +20,9 @@ export type Raise = (event: AlertEvent, runId: string | null, revision: string |
 interface RunState {
   readonly runId: string
   failureSeen: boolean
-  readonly started: Set<string>
-  readonly completed: Set<string>
+  /** The steps whose start (and end) raised an alert, as bits by revision (see `stepBit`). */
+  readonly started: Map<string, number>
+  readonly completed: Map<string, number>
   readonly resources: Set<'cpu' | 'memory'>
   timer?: NodeJS.Timeout
 }
@@ -56,7 +58,7 @@ export function watchRules(events: StrataEmitter, config: AlertsConfig, raise: R
   }
   const run = (runId: string): RunState => {
     let state = runs.get(runId)
-    if (!state) runs.set(runId, (state = { runId, failureSeen: false, started: new Set(), completed: new Set(), resources: new Set() }))
+    if (!state) runs.set(runId, (state = { runId, failureSeen: false, started: new Map(), completed: new Map(), resources: new Set() }))
     return state
   }
   // Events without a run id (backups, restores, checks) belong to the run going on, if any.
@@ -84,15 +86,11 @@ export function watchRules(events: StrataEmitter, config: AlertsConfig, raise: R
     for (const key of backfills.keys()) if (key.startsWith(`${runId}\u0000`)) backfills.delete(key)
   })
   on('migration:start', ({ runId, revision, direction, phase, index, total }) => {
-    const step = `${revision}\u0000${direction}\u0000${phase ?? ''}`
-    if (run(runId).started.has(step)) return
-    run(runId).started.add(step)
+    if (!firstTime(run(runId).started, revision, stepBit(direction, phase))) return
     raise('migration_started', runId, revision, `migration ${revision} (${describeStep(direction, phase)}) started, ${index + 1} of ${total}`)
   })
   on('migration:done', ({ runId, revision, direction, phase, durationMs }) => {
-    const step = `${revision}\u0000${direction}\u0000${phase ?? ''}`
-    if (run(runId).completed.has(step)) return
-    run(runId).completed.add(step)
+    if (!firstTime(run(runId).completed, revision, stepBit(direction, phase))) return
     raise('migration_completed', runId, revision, `migration ${revision} (${describeStep(direction, phase)}) completed in ${durationMs} ms`)
   })
   on('migration:failed', ({ runId, revision, direction, phase, message }) => {
@@ -171,6 +169,21 @@ export function watchRules(events: StrataEmitter, config: AlertsConfig, raise: R
  */
 export function overEstimate(estimatedMs: number): number {
   return Math.max(estimatedMs * 1.25, estimatedMs + 1_000)
+}
+
+const PHASE_BITS: Record<Phase | 'none', number> = { none: 0, expand: 1, contract: 2, abort: 3, uncontract: 4 }
+
+/** One bit per step of a revision: its direction and phase (kept by revision, the string each event already holds). */
+function stepBit(direction: Direction, phase: Phase | undefined): number {
+  return 1 << (PHASE_BITS[phase ?? 'none'] * 2 + (direction === 'up' ? 0 : 1))
+}
+
+/** Marks the step seen; true the first time. */
+function firstTime(seen: Map<string, number>, revision: string, bit: number): boolean {
+  const bits = seen.get(revision) ?? 0
+  if ((bits & bit) !== 0) return false
+  seen.set(revision, bits | bit)
+  return true
 }
 
 function seconds(ms: number): string {

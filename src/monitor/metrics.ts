@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { Registry } from 'prom-client'
+import type { PromFigures } from './prometheus.js'
 import { StrataError } from '../errors/index.js'
 import type { EventName, MetricsSample, StrataEmitter, StrataEvents } from '../events/events.js'
 
@@ -69,21 +71,23 @@ export async function startMetrics(events: StrataEmitter, options: MetricsOption
   // nothing else has started.
   const prometheus = options.port === undefined ? null : await import('./prometheus.js')
   let latest: MetricsSample | null = null
-  const prom = prometheus
-    ? new prometheus.PromMetrics(runId, () => ({
-        elapsedMs: elapsedMs(),
-        rows: tally.rows(),
-        progress: tally.progress(),
-        errors: tally.errors,
-        cpuPercent: latest?.cpuPercent ?? 0,
-        rssBytes: latest?.rssBytes ?? process.memoryUsage.rss(),
-        readBytes: latest?.readBytes ?? null,
-        writeBytes: latest?.writeBytes ?? null,
-        connections: latest?.connections ?? null,
-        lockWaits: latest?.lockWaits ?? null,
-      }))
+  const figures = (): PromFigures => ({
+    elapsedMs: elapsedMs(),
+    rows: tally.rows(),
+    progress: tally.progress(),
+    errors: tally.errors,
+    cpuPercent: latest?.cpuPercent ?? 0,
+    rssBytes: latest?.rssBytes ?? process.memoryUsage.rss(),
+    readBytes: latest?.readBytes ?? null,
+    writeBytes: latest?.writeBytes ?? null,
+    connections: latest?.connections ?? null,
+    lockWaits: latest?.lockWaits ?? null,
+  })
+  // The metrics are made at the first scrape: a run nobody scrapes never builds them.
+  let registry: Registry | null = null
+  const server = prometheus && options.port !== undefined
+    ? await prometheus.serve(options.port, () => (registry ??= new prometheus.PromMetrics(runId, figures).registry))
     : null
-  const server = prometheus && prom && options.port !== undefined ? await prometheus.serve(prom.registry, options.port) : null
   const url = server ? `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics` : null
 
   const ioBase = readProcessIo()

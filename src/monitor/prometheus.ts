@@ -47,8 +47,11 @@ export class PromMetrics {
   }
 }
 
-/** Serves the registry at GET /metrics on 127.0.0.1 only; anything else is a 404. */
-export async function serve(registry: Registry, port: number): Promise<Server> {
+/**
+ * Serves the registry at GET /metrics on 127.0.0.1 only; anything else is a 404. The registry is
+ * asked for at each scrape: a run nobody scrapes never builds one.
+ */
+export async function serve(port: number, registryOf: () => Registry): Promise<Server> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new StrataError('E_USAGE', `the metrics port must be an integer from 0 to 65535, not ${String(port)}`, {
       hint: 'give --metrics-port a free TCP port, or 0 for any free port',
@@ -60,6 +63,7 @@ export async function serve(registry: Registry, port: number): Promise<Server> {
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found; try GET /metrics\n')
       return
     }
+    const registry = registryOf()
     registry.metrics().then(
       (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
       (error: unknown) => res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`${(error as Error).message}\n`),
