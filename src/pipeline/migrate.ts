@@ -16,7 +16,8 @@ import { compare, recordSchema, type Comparison } from './status.js'
 import { startMonitoring, type Monitoring, type MonitoringReport } from './monitoring.js'
 import { maintenanceWindows, policyRefusal } from './policy.js'
 import type { MigrationRecord } from '../records/record.js'
-import { estimateFrom, readRecords, recordsDir, writeRecord } from '../records/store.js'
+import { estimateFor } from '../records/estimates.js'
+import { recordsDir, writeRecord } from '../records/store.js'
 import { buildRecord } from '../records/build.js'
 
 export type { LockOptions } from './lock.js'
@@ -319,7 +320,7 @@ class RunRecorder {
     this.steps = plan.steps
     const dir = recordsDir(this.project.config)
     if (!dir || plan.steps.length === 0) return
-    this.estimatedMs = estimateFrom(readRecords(dir).records, plan.steps.map((s) => ({
+    this.estimatedMs = estimateFor(dir, plan.steps.map((s) => ({
       revision: s.revision, direction: s.direction, ...(s.phase ? { phase: s.phase } : {}), checksum: s.migration.file.checksum,
     })))
   }

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { ResolvedConfig } from '../config/load-config.js'
 import type { MigrationRecord } from './record.js'
@@ -24,17 +24,28 @@ export function writeRecord(dir: string, record: MigrationRecord): { json: strin
   return { json, markdown }
 }
 
-function atomicWrite(path: string, text: string): void {
+/** Writes `text` through a temporary file renamed into place: a reader never sees half of it. */
+export function atomicWrite(path: string, text: string): void {
   const temporary = `${path}.${process.pid}.tmp`
-  writeFileSync(temporary, text)
-  renameSync(temporary, path)
+  try {
+    writeFileSync(temporary, text)
+    renameSync(temporary, path)
+  } catch (error) {
+    rmSync(temporary, { force: true })
+    throw error
+  }
+}
+
+/** A record's JSON file (`<runId>.json`); the folder's own files (the estimate index) start with a dot. */
+export function isRecordFile(name: string): boolean {
+  return name.endsWith('.json') && !name.startsWith('.')
 }
 
 /** Every record in the folder, oldest first; files that are not records are named in `unreadable`. */
 export function readRecords(dir: string): { records: MigrationRecord[]; unreadable: string[] } {
   let names: string[]
   try {
-    names = readdirSync(dir).filter((name) => name.endsWith('.json')).sort()
+    names = readdirSync(dir).filter(isRecordFile).sort()
   } catch {
     return { records: [], unreadable: [] }
   }
@@ -51,38 +62,4 @@ export function readRecords(dir: string): { records: MigrationRecord[]; unreadab
   }
   records.sort((a, b) => a.executionTime.localeCompare(b.executionTime) || a.runId.localeCompare(b.runId))
   return { records, unreadable }
-}
-
-/** A step whose duration an earlier record may know. */
-export interface EstimatedStep {
-  readonly revision: string
-  readonly direction: 'up' | 'down'
-  readonly phase?: string
-  readonly checksum: string
-}
-
-/**
- * The estimated duration of `steps` (SPEC S9, S10): each step's duration in the newest earlier
- * record that ran it successfully with the same checksum, a rehearsal's first (its durations are
- * meant to become production's estimates), then any environment's; null when one step has none.
- */
-export function estimateFrom(records: readonly MigrationRecord[], steps: readonly EstimatedStep[]): number | null {
-  if (steps.length === 0) return null
-  const ordered = [...records].reverse().sort((a, b) => Number(b.rehearsal === true) - Number(a.rehearsal === true))
-  let total = 0
-  for (const step of steps) {
-    let found: number | null = null
-    for (const record of ordered) {
-      if (!record.success) continue
-      const match = record.steps?.find((s) => s.revision === step.revision && s.direction === step.direction && (s.phase ?? null) === (step.phase ?? null)
-        && s.checksum === step.checksum && s.durationMs !== null && (s.status === 'applied' || s.status === 'reverted'))
-      if (match && match.durationMs !== null) {
-        found = match.durationMs
-        break
-      }
-    }
-    if (found === null) return null
-    total += found
-  }
-  return total
 }

@@ -2,7 +2,6 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { redactRecord, renderMarkdown, validationResults, type MigrationRecord } from '../../src/records/record.js'
-import { estimateFrom } from '../../src/records/store.js'
 
 const GOLDEN = join(import.meta.dirname, '..', 'golden')
 
@@ -68,17 +67,5 @@ describe('the Migration Record', () => {
     for (const secret of ['hunter2', 'hunter3', 'hunter4', 'hunter5', 'hunter6']) expect(JSON.stringify(leaked)).not.toContain(secret)
     expect(leaked.issues[1]).toBe('env PGPASSWORD=**** DB_PASSWORD=**** sh -c exit')
     expect(renderMarkdown(leaked)).toContain('postgres://app:****@db/prod')
-  })
-
-  it('estimates from the newest successful record with the same checksum, a rehearsal first', () => {
-    const step = RECORD.steps[0]!
-    const at = (executionTime: string, durationMs: number, extra: Partial<MigrationRecord> = {}): MigrationRecord =>
-      ({ ...RECORD, executionTime, steps: [{ ...step, durationMs }], ...extra })
-    const records = [at('2025-10-01T00:00:00Z', 1_000), at('2025-10-02T00:00:00Z', 2_000), at('2025-10-03T00:00:00Z', 9_000, { success: false })]
-    const wanted = [{ revision: step.revision, direction: 'up' as const, checksum: step.checksum }]
-    expect(estimateFrom(records, wanted)).toBe(2_000)
-    expect(estimateFrom([...records, at('2025-09-01T00:00:00Z', 5_000, { rehearsal: true })], wanted)).toBe(5_000)
-    expect(estimateFrom(records, [{ ...wanted[0]!, checksum: 'other' }])).toBeNull()
-    expect(estimateFrom(records, [])).toBeNull()
   })
 })

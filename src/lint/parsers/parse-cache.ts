@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto'
 import { mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync, closeSync } from 'node:fs'
-import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { cacheDir } from '../../util/cache-dir.js'
 import type { ParseResult, ParserFlavor, SqlParser } from './index.js'
 
 /** At most this many statements are remembered per grammar; the oldest go first. */
@@ -63,7 +63,7 @@ export function keyedCache<T>(name: string, environ: NodeJS.ProcessEnv = process
 }
 
 function cacheFile(flavor: string, environ: NodeJS.ProcessEnv): string | null {
-  const base = environ['STRATA_CACHE_DIR'] || (environ['XDG_CACHE_HOME'] ? join(environ['XDG_CACHE_HOME'], 'strata-migrate') : null) || safeHome()
+  const base = cacheDir(environ)
   if (!base) return null
   let identity: string
   try {
@@ -76,14 +76,6 @@ function cacheFile(flavor: string, environ: NodeJS.ProcessEnv): string | null {
     return null
   }
   return join(base, `lint-${flavor}-${identity}.json`)
-}
-
-function safeHome(): string | null {
-  try {
-    return join(homedir(), '.cache', 'strata-migrate')
-  } catch {
-    return null
-  }
 }
 
 function load(file: string): Map<string, ParseResult> {
