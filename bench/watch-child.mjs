@@ -11,22 +11,22 @@ import v8 from 'node:v8'
 import vm from 'node:vm'
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)))
-const { Strata, ndjsonLine } = await import(join(ROOT, 'dist', 'index.js'))
+const { Strata, NdjsonLines } = await import(join(ROOT, 'dist', 'index.js'))
 const { watched, configs, warmup } = JSON.parse(process.argv[2])
 v8.setFlagsFromString('--expose-gc')
 const collectGarbage = vm.runInNewContext('gc')
 
 const EVENTS = ['run:start', 'migration:start', 'statement', 'migration:done', 'migration:failed', 'backfill:progress', 'check', 'backup:start', 'backup:done',
   'restore:start', 'restore:done', 'rollback:start', 'rollback:done', 'lock:wait', 'metrics:sample', 'alert', 'run:done', 'log']
-// NDJSON as src/cli/output.ts writes it (the same ndjsonLine): lines gathered, written at 16 KiB
-// or when the event loop turns.
+// NDJSON as src/cli/output.ts writes it (the same NdjsonLines): events gathered, serialized and
+// written 256 at a time or when the event loop turns.
 const devNull = openSync('/dev/null', 'w')
-let pending = ''
+const pending = new NdjsonLines()
 let scheduled = false
-const flush = () => { scheduled = false; if (pending) { writeSync(devNull, pending); pending = '' } }
+const flush = () => { scheduled = false; if (pending.size > 0) writeSync(devNull, pending.drain()) }
 const ndjson = (type, payload) => {
-  pending += `${ndjsonLine(type, payload)}\n`
-  if (pending.length >= 16384) flush()
+  pending.push(type, payload)
+  if (pending.size >= 256) flush()
   else if (!scheduled) { scheduled = true; setImmediate(flush) }
 }
 

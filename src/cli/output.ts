@@ -1,5 +1,5 @@
 import { StrataError, redact, toStrataError, type ExitCode } from '../errors/index.js'
-import { jsonReplacer, ndjsonLine } from '../events/ndjson.js'
+import { jsonReplacer, NdjsonLines } from '../events/ndjson.js'
 
 /** Global flags every command sees (SPEC S12). */
 export interface GlobalOptions {
@@ -24,17 +24,16 @@ export function useNdjsonStderr(on: boolean): void {
 
 let liveOpen = false
 
-const EVENT_CHUNK = 16 * 1024
-let pendingEvents = ''
+/** NDJSON events gathered before they are written: at most this many (some 50 KiB). */
+const EVENT_BATCH = 256
+const pendingEvents = new NdjsonLines()
 let flushScheduled = false
 
 /** Writes the NDJSON events gathered so far (the CLI calls it before it exits). */
 export function flushEvents(): void {
   flushScheduled = false
-  if (pendingEvents.length === 0) return
-  const text = pendingEvents
-  pendingEvents = ''
-  process.stderr.write(text)
+  if (pendingEvents.size === 0) return
+  process.stderr.write(pendingEvents.drain())
 }
 
 /** Ends a line drawn by `out.live` so that what follows starts on a line of its own. */
@@ -66,13 +65,13 @@ export const out = {
     liveOpen = !final
   },
   /**
-   * One NDJSON event on stderr. Lines are gathered and written together (at 16 KiB, or when the
-   * event loop next turns, and before exit): a run of 500 migrations emits thousands of events,
-   * and a write each would cost more than everything else monitoring does.
+   * One NDJSON event on stderr. Events are gathered, then serialized and written together (256
+   * of them, or when the event loop next turns, and before exit): a run of 500 migrations emits
+   * thousands of events, and a write each would cost more than everything else monitoring does.
    */
   event(type: string, payload: object): void {
-    pendingEvents += `${ndjsonLine(type, payload)}\n`
-    if (pendingEvents.length >= EVENT_CHUNK) flushEvents()
+    pendingEvents.push(type, payload)
+    if (pendingEvents.size >= EVENT_BATCH) flushEvents()
     else if (!flushScheduled) {
       flushScheduled = true
       setImmediate(flushEvents)

@@ -5,7 +5,7 @@ import { promisify } from 'node:util'
 import { dirname, resolve } from 'node:path'
 import { redact } from '../errors/redact.js'
 import type { Alert, AlertLevel } from '../events/events.js'
-import { alertJson } from '../events/ndjson.js'
+import { jsonLines } from '../events/ndjson.js'
 import type { AlertContext, AlertsConfig } from './alerts.js'
 
 /** The sinks of SPEC S8 (console, JSONL file, webhook, command): one delivery of one alert each. */
@@ -104,8 +104,7 @@ function fileSink(path: string, description: string, levels: ReadonlySet<AlertLe
   let inFlight: Promise<void> | null = null
   let closed = false
   const lost: Array<{ alert: Alert; error: string }> = []
-  const text = (batch: readonly Alert[]): string => batch.map((alert) => `${alertJson(alert)}\n`).join('')
-  const fail = (batch: readonly Alert[], error: unknown): void => {
+    const fail = (batch: readonly Alert[], error: unknown): void => {
     for (const alert of batch) lost.push({ alert, error: describeError(error) })
   }
   const openAsync = async (): Promise<number> => {
@@ -121,7 +120,7 @@ function fileSink(path: string, description: string, levels: ReadonlySet<AlertLe
     inFlight = (async () => {
       try {
         fd ??= await openAsync()
-        await promisify(writeCallback)(fd, text(batch))
+        await promisify(writeCallback)(fd, jsonLines(batch))
       } catch (error) {
         fail(batch, error)
       }
@@ -152,7 +151,7 @@ function fileSink(path: string, description: string, levels: ReadonlySet<AlertLe
             mkdirSync(dirname(path), { recursive: true })
             fd = openSync(path, 'a')
           }
-          writeSync(fd, text(batch))
+          writeSync(fd, jsonLines(batch))
         }
       } catch (error) {
         fail(batch, error)
@@ -183,7 +182,7 @@ async function postAlert(target: string, alert: Alert, timeoutMs: number, retrie
     url.username = ''
     url.password = ''
   }
-  const body = alertJson(alert)
+  const body = JSON.stringify(alert)
   for (;;) {
     delivery.attempts++
     let error: string
@@ -243,7 +242,7 @@ function runCommand(argv: readonly string[], cwd: string, alert: Alert, delivery
     child.stderr?.on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-500)))
     // A command that exits without reading its stdin closes the pipe under us; its exit code decides.
     child.stdin?.on('error', () => undefined)
-    child.stdin?.end(`${alertJson(alert)}\n`)
+    child.stdin?.end(`${JSON.stringify(alert)}\n`)
     child.on('error', (error: NodeJS.ErrnoException) => {
       if (delivery.abort.signal.aborted) return finish(STILL_PENDING)
       if (child.pid !== undefined) return // a failed kill of a live process; its exit still comes
