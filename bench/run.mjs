@@ -322,17 +322,15 @@ console.log(JSON.stringify({ ms: performance.now() - started, stepMs, longest, b
 // (bench/watch-child.mjs), in the order unwatched, watched, watched, unwatched, so that neither
 // side always goes first.
 if (want('monitoring')) {
-  // On tmpfs where there is one: without the disk's fsync jitter the runs are steadier, and
-  // monitoring's share of a faster run is, if anything, larger.
   const shm = existsSync('/dev/shm') ? mkdtempSync(join('/dev/shm', 'strata-bench-')) : null
-  const dir = join(shm ?? work, 'monitoring')
+  const dir = join(work, 'monitoring')
   const migrations = join(dir, 'migrations')
   writeMigrations(migrations, 500)
   // Each run's config in a folder of its own: its records are written beside it, and a run reads
   // the records before it for its estimate; rounds sharing one folder would each read more.
-  const configFor = (name, db, migrationsDir) => {
-    mkdirSync(join(dir, name), { recursive: true })
-    const path = join(dir, name, 'strata.yaml')
+  const configFor = (base, name, db, migrationsDir) => {
+    mkdirSync(join(base, name), { recursive: true })
+    const path = join(base, name, 'strata.yaml')
     writeFileSync(path, `migrations: ${JSON.stringify(migrationsDir)}
 environments: { bench: { url: ${JSON.stringify(`sqlite:${db}`)} } }
 environment: bench
@@ -340,12 +338,11 @@ alerts:
   critical: [migration_failure, data_corruption, rollback_required]
   warning: [long_running, performance_degradation, high_resource_usage]
   info: [migration_started, migration_completed, backup_completed]
-  sinks: [{ type: file, path: ${JSON.stringify(join(dir, `${name}-alerts.jsonl`))} }]
+  sinks: [{ type: file, path: ${JSON.stringify(join(base, name, 'alerts.jsonl'))} }]
 `)
     return path
   }
-  const sides = { bare: { wall: [], cpu: [] }, watched: { wall: [], cpu: [] } }
-  const runSide = (side, configs, warmup) => {
+  const runSide = (sides, side, configs, warmup) => {
     spawnSync('sync')
     const run = spawnSync(process.execPath, [join(ROOT, 'bench', 'watch-child.mjs'), JSON.stringify({ watched: side === 'watched', configs, warmup })],
       { encoding: 'utf8', env: { ...process.env, STRATA_CACHE_DIR: join(dir, 'cache') } })
@@ -357,27 +354,41 @@ alerts:
   const sum = (values) => values.reduce((a, b) => a + b, 0)
   const ORDER = ['bare', 'watched', 'watched', 'bare']
 
-  // W1: each process applies the 500 migrations to fresh databases, 2 warm-up rounds and 6
-  // counted; 4 processes a side. Each of the 500 commits waits for storage, whose timing varies more than 3% from one
-  // run to the next: besides wall time, the CPU time the process spent (all its threads) shows
-  // what monitoring itself costs.
-  const perProcess = 6
-  ;[...ORDER, ...ORDER].forEach((side, p) => {
-    const configs = Array.from({ length: 2 + perProcess }, (_, r) => configFor(`${side}-${p}-${r}`, join(dir, `${side}-${p}-${r}.db`), migrations))
-    runSide(side, configs, 2)
-  })
-  const { bare, watched } = sides
-  const rounds = bare.wall.length
-  report('W1 apply 500: unwatched (monitor: false)', `${median(bare.wall).toFixed(0)} ms`, `(baseline, median of ${rounds}; CPU ${median(bare.cpu).toFixed(0)} ms)`)
-  report('W1 apply 500: metrics + alerts + NDJSON', `${median(watched.wall).toFixed(0)} ms`, `(median of ${rounds}; CPU ${median(watched.cpu).toFixed(0)} ms; 1,000 alerts to a file)`)
-  report('W1 apply 500: ratio watched / unwatched (wall)', `${(median(watched.wall) / median(bare.wall)).toFixed(3)}x`, `<= 1.03x (medians of ${rounds} rounds in 4 processes a side)`)
-  report('W1 apply 500: ratio watched / unwatched (CPU time)', `${(sum(watched.cpu) / sum(bare.cpu)).toFixed(3)}x`, `<= 1.03x (CPU of all ${rounds} rounds a side)`)
+  // W1: each process applies the 500 migrations to fresh databases, 2 warm-up rounds and 3
+  // counted. A process's own speed (its heap, what V8 compiled) varies by several percent from one
+  // process to the next whatever it runs, more than the effect measured here: many processes a
+  // side, few rounds each. W1 is measured where section 1 measures it (the bench's working folder,
+  // each commit waiting for storage), and on tmpfs, where no commit waits and monitoring's cost is
+  // the largest share of the run.
+  const w1 = (label, base, processes) => {
+    const sides = { bare: { wall: [], cpu: [] }, watched: { wall: [], cpu: [] } }
+    for (let p = 0; p < processes * 2; p++) {
+      const side = ORDER[p % ORDER.length]
+      const configs = Array.from({ length: 5 }, (_, r) => configFor(base, `w1-${side}-${p}-${r}`, join(base, `w1-${side}-${p}-${r}`, 'app.db'), migrations))
+      runSide(sides, side, configs, 2)
+    }
+    const { bare, watched } = sides
+    const rounds = bare.wall.length
+    const ratio = median(watched.wall) / median(bare.wall)
+    report(`W1 apply 500 ${label}: unwatched (monitor: false)`, `${median(bare.wall).toFixed(0)} ms`, `(baseline, median of ${rounds}; CPU ${median(bare.cpu).toFixed(0)} ms)`)
+    report(`W1 apply 500 ${label}: metrics + alerts + NDJSON`, `${median(watched.wall).toFixed(0)} ms`, `(median of ${rounds}; CPU ${median(watched.cpu).toFixed(0)} ms; 1,000 alerts to a file)`)
+    return { ratio, cpu: sum(watched.cpu) / sum(bare.cpu), rounds, processes }
+  }
+  const onDisk = w1('(working folder)', join(dir, 'w1'), 14)
+  report('W1 apply 500 (working folder): ratio watched / unwatched', `${onDisk.ratio.toFixed(3)}x`,
+    `<= 1.03x (wall, medians of ${onDisk.rounds} rounds in ${onDisk.processes} processes a side; CPU time ${onDisk.cpu.toFixed(3)}x)`)
+  if (shm) {
+    const onTmpfs = w1('(tmpfs)', join(shm, 'w1'), 10)
+    report('W1 apply 500 (tmpfs): ratio watched / unwatched', `${onTmpfs.ratio.toFixed(3)}x`,
+      `<= 1.03x (wall, medians of ${onTmpfs.rounds} rounds in ${onTmpfs.processes} processes a side; CPU time ${onTmpfs.cpu.toFixed(3)}x)`)
+  }
 
-  // The backfill: one process per run, as section 4 runs it.
+  // The backfill: one process per run, on tmpfs where there is one (the disk's write-back makes
+  // seconds-long runs vary by more than the few events monitoring sees), 6 runs a side.
   const rows = Number(process.env.STRATA_BENCH_BACKFILL_ROWS ?? 2_000_000)
-  const backfillDir = join(dir, 'backfill')
-  mkdirSync(backfillDir, { recursive: true })
-  writeFileSync(join(backfillDir, '001_backfill.mjs'), `export default {
+  const backfillDir = join(shm ?? dir, 'backfill')
+  mkdirSync(join(backfillDir, 'migrations'), { recursive: true })
+  writeFileSync(join(backfillDir, 'migrations', '001_backfill.mjs'), `export default {
   transactional: false,
   up(op) { op.backfill({ table: 'graphics', set: { event_name: { sql: "'event-' || id" } } }) },
   down() {},
@@ -390,18 +401,16 @@ alerts:
     db.exec(`WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ${rows}) INSERT INTO graphics (id, title) SELECT i, 'graphic ' || i FROM seq`)
     db.close()
   }
-  sides.bare = { wall: [], cpu: [] }
-  sides.watched = { wall: [], cpu: [] }
-  const backfillRounds = 8
+  const bf = { bare: { wall: [], cpu: [] }, watched: { wall: [], cpu: [] } }
+  const backfillRounds = 12
   for (let r = 0; r < backfillRounds; r++) {
     const side = ORDER[r % ORDER.length]
     const db = join(backfillDir, `${side}-${r}.db`)
     seedDb(db)
-    runSide(side, [configFor(`backfill-${side}-${r}`, db, backfillDir)], 0)
-    rmSync(db, { force: true })
+    runSide(bf, side, [configFor(backfillDir, `run-${side}-${r}`, db, join(backfillDir, 'migrations'))], 0)
+    for (const file of [db, `${db}-wal`, `${db}-shm`]) rmSync(file, { force: true })
   }
   const label = `backfill of ${rows.toLocaleString('en')} rows`
-  const bf = sides
   report(`${label}: unwatched`, `${median(bf.bare.wall).toFixed(0)} ms`, `(baseline, median of ${bf.bare.wall.length}; whole up)`)
   report(`${label}: metrics + alerts + NDJSON`, `${median(bf.watched.wall).toFixed(0)} ms`, `(median of ${bf.watched.wall.length})`)
   report(`${label}: ratio watched / unwatched`, `${(median(bf.watched.wall) / median(bf.bare.wall)).toFixed(3)}x`,
