@@ -99,8 +99,9 @@ function currentIndex(dir: string, file: string | null): EstimateIndex {
   index.newest = names.at(-1) ?? ''
   if (file === null) return index
   try {
-    mkdirSync(dirname(file), { recursive: true })
-    atomicWrite(file, JSON.stringify(index))
+    // Like every strata cache: 0600 in a 0700 folder.
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
+    atomicWrite(file, JSON.stringify(index), 0o600)
   } catch {
     // A cache that cannot be written: the estimate is still right.
   }

@@ -25,10 +25,10 @@ export function writeRecord(dir: string, record: MigrationRecord): { json: strin
 }
 
 /** Writes `text` through a temporary file renamed into place: a reader never sees half of it. */
-export function atomicWrite(path: string, text: string): void {
+export function atomicWrite(path: string, text: string, mode?: number): void {
   const temporary = `${path}.${process.pid}.tmp`
   try {
-    writeFileSync(temporary, text)
+    writeFileSync(temporary, text, mode === undefined ? {} : { mode })
     renameSync(temporary, path)
   } catch (error) {
     rmSync(temporary, { force: true })

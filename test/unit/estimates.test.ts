@@ -62,6 +62,7 @@ describe('estimates from earlier records', () => {
     // The records folder holds the records alone.
     expect(readdirSync(dir).sort()).toEqual(['20251001T000000Z-aaaaaa.json', '20251002T000000Z-aaaaaa.json'])
     expect(index.startsWith(cache)).toBe(true)
+    expect(statSync(index).mode & 0o777).toBe(0o600)
   })
 
   it('is built again from every record when one was removed or written late', () => {
