@@ -1,5 +1,5 @@
-import type { AlertEvent, Direction, StrataEmitter, StrataEvents } from '../events/events.js'
-import type { Phase } from '../plan/phases.js'
+import { redact } from '../errors/redact.js'
+import type { AlertEvent, StrataEmitter, StrataEvents } from '../events/events.js'
 import type { AlertsConfig } from './alerts.js'
 
 /** The alert rules of SPEC S8: what in the event stream raises which of the nine alerts. */
@@ -15,14 +15,17 @@ const CPU_SAMPLES = 3
  */
 const REFERENCE_WINDOW_MS = 60_000
 
-export type Raise = (event: AlertEvent, runId: string | null, revision: string | null, message: string) => void
+/**
+ * Raises an alert. `masked`: the message is made of a revision already masked and of numbers
+ * alone, so there is nothing more to mask in it (the two alerts every migration raises).
+ */
+export type Raise = (event: AlertEvent, runId: string | null, revision: string | null, message: string, masked?: boolean) => void
 
 interface RunState {
   readonly runId: string
   failureSeen: boolean
-  /** The steps whose start (and end) raised an alert, as bits by revision (see `stepBit`). */
-  readonly started: Map<string, number>
-  readonly completed: Map<string, number>
+  /** The plan's steps (by their index) whose start and end raised an alert: bit 1 started, bit 2 completed. */
+  readonly alerted: number[]
   readonly resources: Set<'cpu' | 'memory'>
   timer?: NodeJS.Timeout
 }
@@ -58,7 +61,7 @@ export function watchRules(events: StrataEmitter, config: AlertsConfig, raise: R
   }
   const run = (runId: string): RunState => {
     let state = runs.get(runId)
-    if (!state) runs.set(runId, (state = { runId, failureSeen: false, started: new Map(), completed: new Map(), resources: new Set() }))
+    if (!state) runs.set(runId, (state = { runId, failureSeen: false, alerted: [], resources: new Set() }))
     return state
   }
   // Events without a run id (backups, restores, checks) belong to the run going on, if any.
@@ -86,12 +89,12 @@ export function watchRules(events: StrataEmitter, config: AlertsConfig, raise: R
     for (const key of backfills.keys()) if (key.startsWith(`${runId}\u0000`)) backfills.delete(key)
   })
   on('migration:start', ({ runId, revision, direction, phase, index, total }) => {
-    if (!firstTime(run(runId).started, revision, stepBit(direction, phase))) return
-    raise('migration_started', runId, revision, `migration ${revision} (${describeStep(direction, phase)}) started, ${index + 1} of ${total}`)
+    if (!firstTime(run(runId).alerted, index, STARTED)) return
+    raise('migration_started', runId, revision, `migration ${redact(revision)} (${describeStep(direction, phase)}) started, ${index + 1} of ${total}`, true)
   })
-  on('migration:done', ({ runId, revision, direction, phase, durationMs }) => {
-    if (!firstTime(run(runId).completed, revision, stepBit(direction, phase))) return
-    raise('migration_completed', runId, revision, `migration ${revision} (${describeStep(direction, phase)}) completed in ${durationMs} ms`)
+  on('migration:done', ({ runId, revision, direction, phase, index, durationMs }) => {
+    if (!firstTime(run(runId).alerted, index, COMPLETED)) return
+    raise('migration_completed', runId, revision, `migration ${redact(revision)} (${describeStep(direction, phase)}) completed in ${durationMs} ms`, true)
   })
   on('migration:failed', ({ runId, revision, direction, phase, message }) => {
     run(runId).failureSeen = true
@@ -171,18 +174,14 @@ export function overEstimate(estimatedMs: number): number {
   return Math.max(estimatedMs * 1.25, estimatedMs + 1_000)
 }
 
-const PHASE_BITS: Record<Phase | 'none', number> = { none: 0, expand: 1, contract: 2, abort: 3, uncontract: 4 }
+const STARTED = 1
+const COMPLETED = 2
 
-/** One bit per step of a revision: its direction and phase (kept by revision, the string each event already holds). */
-function stepBit(direction: Direction, phase: Phase | undefined): number {
-  return 1 << (PHASE_BITS[phase ?? 'none'] * 2 + (direction === 'up' ? 0 : 1))
-}
-
-/** Marks the step seen; true the first time. */
-function firstTime(seen: Map<string, number>, revision: string, bit: number): boolean {
-  const bits = seen.get(revision) ?? 0
+/** Marks the step's alert raised; true the first time. */
+function firstTime(alerted: number[], index: number, bit: number): boolean {
+  const bits = alerted[index] ?? 0
   if ((bits & bit) !== 0) return false
-  seen.set(revision, bits | bit)
+  alerted[index] = bits | bit
   return true
 }
 

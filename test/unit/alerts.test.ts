@@ -357,6 +357,25 @@ describe('attachAlerts', () => {
     expect(seen.map((a) => a.event)).toEqual(['high_resource_usage'])
   })
 
+  it('masks credentials in a migration alert\'s message, and raises each step\'s start and end once', async () => {
+    const events = new StrataEmitter()
+    const seen = collect(events, 'alert')
+    const router = attachAlerts(events, { info: ['migration_started', 'migration_completed'] }, { environment: null, baseDir: dir, print: () => undefined })
+    const revision = '001_token=hunter2'
+    events.emit('run:start', { runId: 'r', command: 'up', environment: null, steps: [{ revision, direction: 'up' }, { revision, direction: 'up' }], estimatedMs: null })
+    for (const index of [0, 0, 1]) {
+      const phase = index === 0 ? 'expand' as const : 'contract' as const
+      events.emit('migration:start', { runId: 'r', revision, direction: 'up', phase, index, total: 2, file: 'm.ts' })
+      events.emit('migration:done', { runId: 'r', revision, direction: 'up', phase, index, total: 2, durationMs: 1, statements: 1 })
+    }
+    await router.settle()
+    router.detach()
+    expect(seen.map((a) => a.message)).toEqual([
+      'migration 001_token=**** (up, expand) started, 1 of 2', 'migration 001_token=**** (up, expand) completed in 1 ms',
+      'migration 001_token=**** (up, contract) started, 2 of 2', 'migration 001_token=**** (up, contract) completed in 1 ms',
+    ])
+  })
+
   it('writes a burst of alerts to a file together, and reports each one a file it cannot write loses', async () => {
     const events = new StrataEmitter()
     const logs = collect(events, 'log')
