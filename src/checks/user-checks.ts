@@ -22,7 +22,10 @@ const HTTP_TIMEOUT_MS = 5_000
 const COMMAND_TIMEOUT_MS = 60_000
 /** After SIGTERM on timeout, the command gets this long before SIGKILL. */
 const KILL_GRACE_MS = 2_000
-/** A grandchild may keep the output pipes open after the command exits; stop waiting for them after this. */
+/**
+ * A grandchild may keep the output pipes open after the command exits: once the command has
+ * exited, stop waiting for them when they have been quiet this long.
+ */
 const PIPE_GRACE_MS = 500
 const OUTPUT_SHOWN = 500
 const OUTPUT_KEPT = 4_096
@@ -246,12 +249,20 @@ async function commandCheck(argv: readonly string[], ctx: UserCheckContext, time
       resolve({ status: 'fail', message: `cannot run ${shown}: ${(error as Error).message}` })
       return
     }
-    const stdout = collect(child.stdout)
-    const stderr = collect(child.stderr)
+    let pipeTimer: NodeJS.Timeout | undefined
+    let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null
+    // After the exit, output still on its way (a loaded machine) restarts the wait.
+    const quiet = (): void => {
+      if (exited === null) return
+      clearTimeout(pipeTimer)
+      const { code, signal } = exited
+      pipeTimer = setTimeout(() => ended(code, signal), PIPE_GRACE_MS)
+    }
+    const stdout = collect(child.stdout, quiet)
+    const stderr = collect(child.stderr, quiet)
     let timedOut = false
     let finished = false
     let killTimer: NodeJS.Timeout | undefined
-    let pipeTimer: NodeJS.Timeout | undefined
     const timer = setTimeout(() => {
       timedOut = true
       child.kill('SIGTERM')
@@ -282,7 +293,10 @@ async function commandCheck(argv: readonly string[], ctx: UserCheckContext, time
         : error.message
       finish({ status: 'fail', message: `cannot run ${shown}: ${reason}` })
     })
-    child.on('exit', (code, signal) => { pipeTimer = setTimeout(() => ended(code, signal), PIPE_GRACE_MS) })
+    child.on('exit', (code, signal) => {
+      exited = { code, signal }
+      quiet()
+    })
     child.on('close', ended)
   })
 }
@@ -296,11 +310,12 @@ function isDirectory(path: string): boolean {
 }
 
 /** Keeps the last few kilobytes of a stream; returns a reader of what was kept. */
-function collect(stream: NodeJS.ReadableStream | null): () => string {
+function collect(stream: NodeJS.ReadableStream | null, onData: () => void): () => string {
   let kept = ''
   stream?.setEncoding('utf8')
   stream?.on('data', (chunk: string) => {
     kept = (kept + chunk).slice(-OUTPUT_KEPT)
+    onData()
   })
   return () => kept
 }

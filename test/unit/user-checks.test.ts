@@ -295,6 +295,17 @@ describe('command checks', () => {
     expect(output.length).toBeLessThanOrEqual(501)
   })
 
+  it('waits for output a child of the command still writes after it exited, not for the child to end', async () => {
+    // The grandchild keeps stderr open for 8 s; it writes at 300 ms and 700 ms after the command exits.
+    const grandchild = 'setTimeout(() => console.error("late 1"), 300); setTimeout(() => console.error("late 2"), 700); setTimeout(() => {}, 8000)'
+    const script = `require("child_process").spawn(process.execPath, ["-e", ${JSON.stringify(grandchild)}], { stdio: ["ignore", "ignore", "inherit"], detached: true }).unref(); console.error("parent"); process.exit(4)`
+    const started = Date.now()
+    const result = await run({ name: 'smoke', command: [node, '-e', script] })
+    expect(result.status).toBe('fail')
+    expect(result.message).toMatch(/exited with code 4; last output:\nparent\nlate 1\nlate 2$/)
+    expect(Date.now() - started).toBeLessThan(5_000)
+  })
+
   it('kills a command that runs past its timeout', async () => {
     const started = Date.now()
     const result = await run({ name: 'smoke', command: [node, '-e', 'setInterval(() => {}, 1000)'], timeout_ms: 300 })
