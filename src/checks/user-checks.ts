@@ -251,12 +251,19 @@ async function commandCheck(argv: readonly string[], ctx: UserCheckContext, time
     }
     let pipeTimer: NodeJS.Timeout | undefined
     let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null
-    // After the exit, output still on its way (a loaded machine) restarts the wait.
+    // After the exit, output still on its way (a loaded machine) restarts the wait. When the
+    // timer fires, output already in the pipes is read first (the loop's next poll, before the
+    // immediate): a loop that was busy longer than the grace loses nothing.
     const quiet = (): void => {
       if (exited === null) return
       clearTimeout(pipeTimer)
       const { code, signal } = exited
-      pipeTimer = setTimeout(() => ended(code, signal), PIPE_GRACE_MS)
+      pipeTimer = setTimeout(() => {
+        pipeTimer = undefined
+        setImmediate(() => {
+          if (pipeTimer === undefined) ended(code, signal)
+        })
+      }, PIPE_GRACE_MS)
     }
     const stdout = collect(child.stdout, quiet)
     const stderr = collect(child.stderr, quiet)
