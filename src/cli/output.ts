@@ -79,7 +79,6 @@ export const out = {
   },
 }
 
-
 /** Prints an error with its code and hint (stack only with --debug) and returns the exit code. */
 export function reportError(error: unknown, options: GlobalOptions): ExitCode {
   const e = toStrataError(error)

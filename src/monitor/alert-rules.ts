@@ -1,4 +1,3 @@
-import { redact } from '../errors/redact.js'
 import type { AlertEvent, StrataEmitter, StrataEvents } from '../events/events.js'
 import type { AlertsConfig } from './alerts.js'
 
@@ -15,11 +14,7 @@ const CPU_SAMPLES = 3
  */
 const REFERENCE_WINDOW_MS = 60_000
 
-/**
- * Raises an alert. `masked`: the message is made of a revision already masked and of numbers
- * alone, so there is nothing more to mask in it (the two alerts every migration raises).
- */
-export type Raise = (event: AlertEvent, runId: string | null, revision: string | null, message: string, masked?: boolean) => void
+export type Raise = (event: AlertEvent, runId: string | null, revision: string | null, message: string) => void
 
 interface RunState {
   readonly runId: string
@@ -90,11 +85,11 @@ export function watchRules(events: StrataEmitter, config: AlertsConfig, raise: R
   })
   on('migration:start', ({ runId, revision, direction, phase, index, total }) => {
     if (!firstTime(run(runId).alerted, index, STARTED)) return
-    raise('migration_started', runId, revision, `migration ${redact(revision)} (${describeStep(direction, phase)}) started, ${index + 1} of ${total}`, true)
+    raise('migration_started', runId, revision, `migration ${revision} (${describeStep(direction, phase)}) started, ${index + 1} of ${total}`)
   })
   on('migration:done', ({ runId, revision, direction, phase, index, durationMs }) => {
     if (!firstTime(run(runId).alerted, index, COMPLETED)) return
-    raise('migration_completed', runId, revision, `migration ${redact(revision)} (${describeStep(direction, phase)}) completed in ${durationMs} ms`, true)
+    raise('migration_completed', runId, revision, `migration ${revision} (${describeStep(direction, phase)}) completed in ${durationMs} ms`)
   })
   on('migration:failed', ({ runId, revision, direction, phase, message }) => {
     run(runId).failureSeen = true

@@ -104,7 +104,7 @@ function fileSink(path: string, description: string, levels: ReadonlySet<AlertLe
   let inFlight: Promise<void> | null = null
   let closed = false
   const lost: Array<{ alert: Alert; error: string }> = []
-    const fail = (batch: readonly Alert[], error: unknown): void => {
+  const fail = (batch: readonly Alert[], error: unknown): void => {
     for (const alert of batch) lost.push({ alert, error: describeError(error) })
   }
   const openAsync = async (): Promise<number> => {

@@ -56,10 +56,10 @@ export function attachAlerts(events: StrataEmitter, config: AlertsConfig, ctx: A
   // An event listed under several levels takes the most severe one.
   for (const level of [...LEVELS].reverse()) for (const event of config[level] ?? []) levelOf.set(event, level)
   const dispatcher = new Dispatcher(events, (config.sinks ?? []).map((sink) => createSink(sink, ctx)))
-  const raise: Raise = (event, runId, revision, message, masked = false) => {
+  const raise: Raise = (event, runId, revision, message) => {
     const level = levelOf.get(event)
     if (level === undefined) return
-    const alert: Alert = Object.freeze({ level, event, runId, environment: ctx.environment, revision, message: masked ? message : redact(message), at: isoNow() })
+    const alert: Alert = Object.freeze({ level, event, runId, environment: ctx.environment, revision, message: redact(message), at: isoNow() })
     events.emit('alert', alert)
     dispatcher.dispatch(alert)
   }
