@@ -67,9 +67,9 @@ export async function startMetrics(events: StrataEmitter, options: MetricsOption
   const tally = new RunTally()
   const startedAt = performance.now()
   const elapsedMs = (): number => Math.round(performance.now() - startedAt)
-  // Prometheus only when its figures are served; the server first: when the port is taken,
-  // nothing else has started.
-  const prometheus = options.port === undefined ? null : await import('./prometheus.js')
+  // The server only when the figures are served, and first: when the port is taken, nothing else
+  // has started.
+  const metricsServer = options.port === undefined ? null : await import('./metrics-server.js')
   let latest: MetricsSample | null = null
   const figures = (): PromFigures => ({
     elapsedMs: elapsedMs(),
@@ -83,10 +83,11 @@ export async function startMetrics(events: StrataEmitter, options: MetricsOption
     connections: latest?.connections ?? null,
     lockWaits: latest?.lockWaits ?? null,
   })
-  // The metrics are made at the first scrape: a run nobody scrapes never builds them.
-  let registry: Registry | null = null
-  const server = prometheus && options.port !== undefined
-    ? await prometheus.serve(options.port, () => (registry ??= new prometheus.PromMetrics(runId, figures).registry))
+  // The metrics are made at the first scrape, prom-client loaded then: a run nobody scrapes never
+  // pays for them.
+  let registry: Promise<Registry> | null = null
+  const server = metricsServer && options.port !== undefined
+    ? await metricsServer.serve(options.port, () => (registry ??= import('./prometheus.js').then(({ PromMetrics }) => new PromMetrics(runId, figures).registry)))
     : null
   const url = server ? `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics` : null
 
@@ -207,7 +208,7 @@ export async function startMetrics(events: StrataEmitter, options: MetricsOption
         peakLockWaits,
       }
     } finally {
-      if (server && prometheus) await prometheus.closeServer(server)
+      if (server && metricsServer) await metricsServer.closeServer(server)
     }
   }
   let stopping: Promise<MetricsSummary> | null = null
