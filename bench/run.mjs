@@ -318,81 +318,95 @@ console.log(JSON.stringify({ ms: performance.now() - started, stepMs, longest, b
 
 // 5. The cost of full monitoring (metrics served on a port, every alert rule with a file sink,
 // NDJSON of every event) on W1 (apply 500) and on the 2,000,000-row backfill, against the same
-// runs unwatched (`monitor: false`, same config file). Each side runs in processes of its own
-// (bench/watch-child.mjs), in the order unwatched, watched, watched, unwatched, so that neither
-// side always goes first.
+// runs unwatched (`monitor: false`, same config file). The machine's speed drifts by several
+// percent within seconds and one process runs several percent faster than the next whatever it
+// does, more than the effect measured: so the two sides are compared within a process, in blocks
+// of four runs (unwatched, watched, watched, unwatched) that cancel a steady drift, and the ratio
+// is the median over the blocks of (watched / unwatched), with a 95% interval drawn by resampling
+// the blocks. A CLI process makes one run: monitoring's one-time start (its modules compiled,
+// the port opened, its code not yet optimized) is measured apart, on runs in fresh processes.
 if (want('monitoring')) {
   const shm = existsSync('/dev/shm') ? mkdtempSync(join('/dev/shm', 'strata-bench-')) : null
   const dir = join(work, 'monitoring')
   const migrations = join(dir, 'migrations')
   writeMigrations(migrations, 500)
   // Each run's config in a folder of its own: its records are written beside it, and a run reads
-  // the records before it for its estimate; rounds sharing one folder would each read more.
-  const configFor = (base, name, db, migrationsDir) => {
-    mkdirSync(join(base, name), { recursive: true })
-    const path = join(base, name, 'strata.yaml')
+  // the records before it for its estimate; runs sharing one folder would each read more.
+  let folders = 0
+  const configFor = (base, db, migrationsDir) => {
+    const folder = join(base, `run-${folders++}`)
+    mkdirSync(folder, { recursive: true })
+    const path = join(folder, 'strata.yaml')
     writeFileSync(path, `migrations: ${JSON.stringify(migrationsDir)}
-environments: { bench: { url: ${JSON.stringify(`sqlite:${db}`)} } }
+environments: { bench: { url: ${JSON.stringify(`sqlite:${db ?? join(folder, 'app.db')}`)} } }
 environment: bench
 alerts:
   critical: [migration_failure, data_corruption, rollback_required]
   warning: [long_running, performance_degradation, high_resource_usage]
   info: [migration_started, migration_completed, backup_completed]
-  sinks: [{ type: file, path: ${JSON.stringify(join(base, name, 'alerts.jsonl'))} }]
+  sinks: [{ type: file, path: ${JSON.stringify(join(folder, 'alerts.jsonl'))} }]
 `)
     return path
   }
-  const runSide = (sides, side, configs, warmup) => {
+  const child = (rounds, warmup) => {
     spawnSync('sync')
-    const run = spawnSync(process.execPath, [join(ROOT, 'bench', 'watch-child.mjs'), JSON.stringify({ watched: side === 'watched', configs, warmup })],
+    const run = spawnSync(process.execPath, [join(ROOT, 'bench', 'watch-child.mjs'), JSON.stringify({ rounds, warmup })],
       { encoding: 'utf8', env: { ...process.env, STRATA_CACHE_DIR: join(dir, 'cache') } })
-    if (run.status !== 0) throw new Error(`the ${side} monitoring bench failed: ${run.stderr}`)
-    const { wall, cpu } = JSON.parse(run.stdout.trim().split('\n').at(-1))
-    sides[side].wall.push(...wall)
-    sides[side].cpu.push(...cpu)
-    sides[side].processes.push(wall)
-  }
-  // A 95% interval for the ratio of the two sides' medians, drawing whole processes again at
-  // random (a process's own speed is most of the noise): how far another run could read.
-  const interval = ({ bare, watched }) => {
-    const draw = (processes) => processes.flatMap(() => processes[Math.floor(Math.random() * processes.length)])
-    const ratios = Array.from({ length: 2000 }, () => median(draw(watched.processes)) / median(draw(bare.processes))).sort((a, b) => a - b)
-    return `95% interval ${ratios[50].toFixed(3)}–${ratios[1949].toFixed(3)}x`
+    if (run.status !== 0) throw new Error(`a monitoring bench process failed: ${run.stderr}`)
+    return JSON.parse(run.stdout.trim().split('\n').at(-1))
   }
   const sum = (values) => values.reduce((a, b) => a + b, 0)
-  const ORDER = ['bare', 'watched', 'watched', 'bare']
-
-  // W1: each process applies the 500 migrations to fresh databases, 2 warm-up rounds and 3
-  // counted. A process's own speed (its heap, what V8 compiled) varies by several percent from one
-  // process to the next whatever it runs, more than the effect measured here: many processes a
-  // side, few rounds each. W1 is measured where section 1 measures it (the bench's working folder,
-  // each commit waiting for storage), and on tmpfs, where no commit waits and monitoring's cost is
-  // the largest share of the run.
-  const w1 = (label, base, processes) => {
-    const sides = { bare: { wall: [], cpu: [], processes: [] }, watched: { wall: [], cpu: [], processes: [] } }
-    for (let p = 0; p < processes * 2; p++) {
-      const side = ORDER[p % ORDER.length]
-      const configs = Array.from({ length: 5 }, (_, r) => configFor(base, `w1-${side}-${p}-${r}`, join(base, `w1-${side}-${p}-${r}`, 'app.db'), migrations))
-      runSide(sides, side, configs, 2)
+  /** The 2.5th and 97.5th percentiles of `statistic` over 2,000 resamplings of `items`. */
+  const interval = (items, statistic) => {
+    const draw = () => items.map(() => items[Math.floor(Math.random() * items.length)])
+    const values = Array.from({ length: 2000 }, () => statistic(draw())).sort((a, b) => a - b)
+    return `95% interval ${values[50].toFixed(3)}–${values[1949].toFixed(3)}x`
+  }
+  const BLOCK = [false, true, true, false]
+  /**
+   * `processes` processes, each running `warmup` (sides of the runs not counted) then `blocks`
+   * counted blocks; `round(watched)` gives a run's { watched, config, copy? }. Reports the median
+   * run of each side and the ratio.
+   */
+  const paired = (label, processes, warmup, blocks, round, note) => {
+    const ratios = []
+    const all = { bare: { wall: [], cpu: [] }, watched: { wall: [], cpu: [] } }
+    for (let p = 0; p < processes; p++) {
+      const rounds = [...warmup, ...Array.from({ length: blocks }, () => BLOCK).flat()].map(round)
+      const { bare, watched } = child(rounds, warmup.length)
+      for (let b = 0; b < blocks; b++) ratios.push((watched.wall[2 * b] + watched.wall[2 * b + 1]) / (bare.wall[2 * b] + bare.wall[2 * b + 1]))
+      for (const side of ['bare', 'watched']) for (const key of ['wall', 'cpu']) all[side][key].push(...{ bare, watched }[side][key])
     }
-    const { bare, watched } = sides
-    const rounds = bare.wall.length
-    const ratio = median(watched.wall) / median(bare.wall)
-    report(`W1 apply 500 ${label}: unwatched (monitor: false)`, `${median(bare.wall).toFixed(0)} ms`, `(baseline, median of ${rounds}; CPU ${median(bare.cpu).toFixed(0)} ms)`)
-    report(`W1 apply 500 ${label}: metrics + alerts + NDJSON`, `${median(watched.wall).toFixed(0)} ms`, `(median of ${rounds}; CPU ${median(watched.cpu).toFixed(0)} ms; 1,000 alerts to a file)`)
-    return { ratio, interval: interval(sides), cpu: sum(watched.cpu) / sum(bare.cpu), rounds, processes }
-  }
-  const onDisk = w1('(working folder)', join(dir, 'w1'), 14)
-  report('W1 apply 500 (working folder): ratio watched / unwatched', `${onDisk.ratio.toFixed(3)}x`,
-    `<= 1.03x (wall, medians of ${onDisk.rounds} rounds in ${onDisk.processes} processes a side, ${onDisk.interval}; CPU time ${onDisk.cpu.toFixed(3)}x)`)
-  if (shm) {
-    const onTmpfs = w1('(tmpfs)', join(shm, 'w1'), 10)
-    report('W1 apply 500 (tmpfs): ratio watched / unwatched', `${onTmpfs.ratio.toFixed(3)}x`,
-      `<= 1.03x (wall, medians of ${onTmpfs.rounds} rounds in ${onTmpfs.processes} processes a side, ${onTmpfs.interval}; CPU time ${onTmpfs.cpu.toFixed(3)}x)`)
+    const runs = all.bare.wall.length
+    report(`${label}: unwatched (monitor: false)`, `${median(all.bare.wall).toFixed(0)} ms`, `(baseline, median of ${runs}; CPU ${median(all.bare.cpu).toFixed(0)} ms)`)
+    report(`${label}: metrics + alerts + NDJSON`, `${median(all.watched.wall).toFixed(0)} ms`, `(median of ${runs}; CPU ${median(all.watched.cpu).toFixed(0)} ms${note})`)
+    report(`${label}: ratio watched / unwatched`, `${median(ratios).toFixed(3)}x`,
+      `<= 1.03x (median of ${ratios.length} blocks in ${processes} processes, ${interval(ratios, median)}; CPU time ${(sum(all.watched.cpu) / sum(all.bare.cpu)).toFixed(3)}x)`)
   }
 
-  // The backfill: one process per run, on tmpfs where there is one (the disk's write-back makes
-  // seconds-long runs vary by more than the few events monitoring sees), 6 runs a side.
+  // W1 where section 1 measures it (the bench's working folder, each commit waiting for storage),
+  // then on tmpfs, where no commit waits and monitoring is the largest share of the run.
+  const w1 = (label, base, processes, blocks) => paired(`W1 apply 500 ${label}`, processes, BLOCK, blocks, (watched) => ({ watched, config: configFor(base, null, migrations) }), '; 1,000 alerts to a file')
+  w1('(working folder)', join(dir, 'w1'), 6, 3)
+  if (shm) w1('(tmpfs)', join(shm, 'w1'), 6, 4)
+
+  // One run per process, as the CLI makes it: each side's first run in a fresh process, so the
+  // watched one pays monitoring's start. Processes differ by several percent, so many of them.
+  const freshBase = join(shm ?? dir, 'fresh')
+  const fresh = { bare: [], watched: [] }
+  const FRESH = 16
+  for (let p = 0; p < FRESH * 2; p++) {
+    const watched = BLOCK[p % BLOCK.length]
+    fresh[watched ? 'watched' : 'bare'].push(child([{ watched, config: configFor(freshBase, null, migrations) }], 0)[watched ? 'watched' : 'bare'].wall[0])
+  }
+  const freshRatio = (pairs) => median(pairs.map(([, w]) => w)) / median(pairs.map(([b]) => b))
+  report(`W1 apply 500 ${shm ? '(tmpfs)' : '(working folder)'}, one run in a fresh process: unwatched`, `${median(fresh.bare).toFixed(0)} ms`, `(baseline, median of ${FRESH} processes)`)
+  report(`W1 apply 500 ${shm ? '(tmpfs)' : '(working folder)'}, one run in a fresh process: watched`, `${median(fresh.watched).toFixed(0)} ms`, `(median of ${FRESH} processes)`)
+  report(`W1 apply 500, one run in a fresh process: ratio`, `${freshRatio(fresh.bare.map((b, i) => [b, fresh.watched[i]])).toFixed(3)}x`,
+    `(reported; monitoring's start included, ${interval(fresh.bare.map((b, i) => [b, fresh.watched[i]]), freshRatio)})`)
+
+  // The backfill, on tmpfs where there is one (the disk's write-back makes seconds-long runs vary
+  // by more than the few events monitoring sees): each run on a fresh copy of one seeded database.
   const rows = Number(process.env.STRATA_BENCH_BACKFILL_ROWS ?? 2_000_000)
   const backfillDir = join(shm ?? dir, 'backfill')
   mkdirSync(join(backfillDir, 'migrations'), { recursive: true })
@@ -402,27 +416,15 @@ alerts:
   down() {},
 }
 `)
-  const seedDb = (path) => {
-    const db = new Database(path)
-    db.pragma('journal_mode = WAL')
-    db.exec('CREATE TABLE graphics (id INTEGER PRIMARY KEY, title TEXT NOT NULL, event_name TEXT, hits INTEGER)')
-    db.exec(`WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ${rows}) INSERT INTO graphics (id, title) SELECT i, 'graphic ' || i FROM seq`)
-    db.close()
-  }
-  const bf = { bare: { wall: [], cpu: [], processes: [] }, watched: { wall: [], cpu: [], processes: [] } }
-  const backfillRounds = 12
-  for (let r = 0; r < backfillRounds; r++) {
-    const side = ORDER[r % ORDER.length]
-    const db = join(backfillDir, `${side}-${r}.db`)
-    seedDb(db)
-    runSide(bf, side, [configFor(backfillDir, `run-${side}-${r}`, db, join(backfillDir, 'migrations'))], 0)
-    for (const file of [db, `${db}-wal`, `${db}-shm`]) rmSync(file, { force: true })
-  }
-  const label = `backfill of ${rows.toLocaleString('en')} rows`
-  report(`${label}: unwatched`, `${median(bf.bare.wall).toFixed(0)} ms`, `(baseline, median of ${bf.bare.wall.length}; whole up)`)
-  report(`${label}: metrics + alerts + NDJSON`, `${median(bf.watched.wall).toFixed(0)} ms`, `(median of ${bf.watched.wall.length})`)
-  report(`${label}: ratio watched / unwatched`, `${(median(bf.watched.wall) / median(bf.bare.wall)).toFixed(3)}x`,
-    `<= 1.03x (medians, ${interval(bf)}; CPU ${(sum(bf.watched.cpu) / sum(bf.bare.cpu)).toFixed(3)}x)`)
+  const seeded = join(backfillDir, 'seeded.db')
+  const seedDb = new Database(seeded)
+  seedDb.pragma('journal_mode = WAL')
+  seedDb.exec('CREATE TABLE graphics (id INTEGER PRIMARY KEY, title TEXT NOT NULL, event_name TEXT, hits INTEGER)')
+  seedDb.exec(`WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ${rows}) INSERT INTO graphics (id, title) SELECT i, 'graphic ' || i FROM seq`)
+  seedDb.close()
+  const backfillDb = join(backfillDir, 'app.db')
+  // A shorter warm-up: two runs of seconds each leave little for a third to compile.
+  paired(`backfill of ${rows.toLocaleString('en')} rows`, 4, [false, true], 2, (watched) => ({ watched, config: configFor(backfillDir, backfillDb, join(backfillDir, 'migrations')), copy: [seeded, backfillDb] }), '')
   if (shm) rmSync(shm, { recursive: true, force: true })
 }
 

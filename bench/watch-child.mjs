@@ -1,10 +1,10 @@
-// One side of the monitoring bench (run.mjs section 5), in a process of its own so that neither
-// side's heap, JIT state or open handles reach the other's rounds. argv[2] is JSON:
-// { watched, configs: [config file per round], warmup: rounds not counted }. Each round opens its
-// config and runs `up`: watched with metrics served on a port, alerts and NDJSON of every event
-// (written as the CLI writes it, to /dev/null); unwatched with `monitor: false`. The heap is
-// collected before every round. Prints { wall: [ms…], cpu: [ms…] } of the counted rounds.
-import { openSync, writeSync } from 'node:fs'
+// One process of the monitoring bench (run.mjs section 5). argv[2] is JSON:
+// { rounds: [{ watched, config, copy?: [from, to] }], warmup: rounds not counted }. Each round opens
+// its config and runs `up`: watched with metrics served on a port, alerts and NDJSON of every
+// event (written as the CLI writes it, to /dev/null); unwatched with `monitor: false`. `copy`
+// puts a fresh copy of a seeded database in place first (not timed). The heap is collected
+// before every round. Prints { bare: { wall, cpu }, watched: { wall, cpu } } of the counted rounds.
+import { copyFileSync, openSync, rmSync, writeSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import v8 from 'node:v8'
@@ -12,7 +12,7 @@ import vm from 'node:vm'
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)))
 const { Strata, NdjsonLines } = await import(join(ROOT, 'dist', 'index.js'))
-const { watched, configs, warmup } = JSON.parse(process.argv[2])
+const { rounds, warmup } = JSON.parse(process.argv[2])
 v8.setFlagsFromString('--expose-gc')
 const collectGarbage = vm.runInNewContext('gc')
 
@@ -30,9 +30,13 @@ const ndjson = (type, payload) => {
   else if (!scheduled) { scheduled = true; setImmediate(flush) }
 }
 
-const wall = []
-const cpu = []
-for (const [round, config] of configs.entries()) {
+const counted = { bare: { wall: [], cpu: [] }, watched: { wall: [], cpu: [] } }
+for (const [index, { watched, config, copy }] of rounds.entries()) {
+  if (copy) {
+    const [from, to] = copy
+    for (const file of [to, `${to}-wal`, `${to}-shm`]) rmSync(file, { force: true })
+    copyFileSync(from, to)
+  }
   const strata = await Strata.open(watched ? { config, metricsPort: 0 } : { config, monitor: false })
   if (watched) for (const type of EVENTS) strata.on(type, (payload) => ndjson(type, payload))
   collectGarbage()
@@ -42,8 +46,9 @@ for (const [round, config] of configs.entries()) {
   flush()
   const ms = performance.now() - started
   const used = process.cpuUsage(before)
-  if (round < warmup) continue
-  wall.push(ms)
-  cpu.push((used.user + used.system) / 1000)
+  if (index < warmup) continue
+  const side = counted[watched ? 'watched' : 'bare']
+  side.wall.push(ms)
+  side.cpu.push((used.user + used.system) / 1000)
 }
-console.log(JSON.stringify({ wall, cpu }))
+console.log(JSON.stringify(counted))
