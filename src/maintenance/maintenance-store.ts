@@ -32,15 +32,21 @@ const ISO_8601 = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2
 
 /**
  * `--until` as stored: an ISO-8601 time converted to UTC (`toISOString`). A time without a zone
- * is read as local time, as `Date.parse` does. Anything else is E_USAGE.
+ * is read as local time, as `Date.parse` does. Anything else is E_USAGE, and so is a time already
+ * past (a wrong year or zone would otherwise tell the application's users maintenance had ended).
  */
-export function parseUntil(text: string | undefined): string | null {
+export function parseUntil(text: string | undefined, now: number = Date.now()): string | null {
   if (text === undefined) return null
   const trimmed = text.trim()
   const ms = ISO_8601.test(trimmed) ? Date.parse(trimmed) : Number.NaN
   if (Number.isNaN(ms)) {
     throw new StrataError('E_USAGE', `--until must be an ISO-8601 time, got \`${text}\``, {
       hint: 'write it like 2026-03-01T14:00:00Z (UTC) or 2026-03-01T15:00:00+01:00',
+    })
+  }
+  if (ms <= now) {
+    throw new StrataError('E_USAGE', `--until ${text} is in the past (it is now ${new Date(now).toISOString()})`, {
+      hint: 'give the time maintenance is expected to end, with its zone (Z for UTC), or leave --until out',
     })
   }
   return new Date(ms).toISOString()

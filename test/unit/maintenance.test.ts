@@ -184,6 +184,14 @@ describe.each([sqlite, postgres, mariadb])('maintenance mode on $name', (engine)
       expect(error.hint).toMatch(/ISO|2026-03-01T14:00:00Z/)
     }
     expect((await rejection(setMaintenance(project, { enabled: true, message: '  ' }))).code).toBe('E_USAGE')
+    // A time already past: a wrong year or zone, refused rather than shown as an end already reached.
+    const past = new Date(Date.now() - 60_000).toISOString()
+    for (const until of [past, '2020-01-01']) {
+      const error = await rejection(setMaintenance(project, { enabled: true, until }))
+      expect(error.code).toBe('E_USAGE')
+      expect(error.message).toContain(`--until ${until} is in the past`)
+      expect(error.hint).toMatch(/expected to end/)
+    }
     expect(await db.tableExists()).toBe(false)
   })
 
