@@ -98,11 +98,13 @@ function rehearsalMissing(project: Project, plan: Plan, now: Date): string | nul
   const dir = recordsDir(project.config)
   const maxAgeMs = parseDuration(project.config.policy.rehearsalMaxAge) ?? 7 * 86_400_000
   const wanted = plan.steps.map((s) => ({ revision: s.revision, checksum: s.migration.file.checksum }))
+  const covers = (r: MigrationRecord): boolean => wanted.every((w) => r.steps.some((s) => s.revision === w.revision && s.checksum === w.checksum && s.status === 'applied'))
+  const isFresh = (r: MigrationRecord): boolean => now.getTime() - Date.parse(r.executionTime) <= maxAgeMs
+  // The records young enough to count first; the whole history only to say why none does.
+  const recent = dir ? readRecords(dir, { since: now.getTime() - maxAgeMs }).records : []
+  if (recent.some((r) => r.rehearsal === true && r.success && isFresh(r) && covers(r))) return null
   const rehearsals = dir ? readRecords(dir).records.filter((r) => r.rehearsal === true) : []
   const passing = rehearsals.filter((r) => r.success)
-  const fresh = passing.filter((r) => now.getTime() - Date.parse(r.executionTime) <= maxAgeMs)
-  const covers = (r: MigrationRecord): boolean => wanted.every((w) => r.steps.some((s) => s.revision === w.revision && s.checksum === w.checksum && s.status === 'applied'))
-  if (fresh.some(covers)) return null
   const age = project.config.policy.rehearsalMaxAge
   if (passing.some(covers)) return `the last passing rehearsal of them is older than ${age} (policy rehearsal_max_age)`
   if (rehearsals.some(covers)) return 'the last rehearsal of them failed'

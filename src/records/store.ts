@@ -41,13 +41,33 @@ export function isRecordFile(name: string): boolean {
   return name.endsWith('.json') && !name.startsWith('.')
 }
 
-/** Every record in the folder, oldest first; files that are not records are named in `unreadable`. */
-export function readRecords(dir: string): { records: MigrationRecord[]; unreadable: string[] } {
+/** A record file's run start, from its name (`<runId>.json`, the run id starting with it); null for other names. */
+function startOfName(name: string): number | null {
+  const stamp = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z-[0-9a-f]+\.json$/.exec(name)
+  return stamp ? Date.UTC(Number(stamp[1]), Number(stamp[2]) - 1, Number(stamp[3]), Number(stamp[4]), Number(stamp[5]), Number(stamp[6])) : null
+}
+
+/** How much later than its run id's time a record's `executionTime` may be (a run can wait for the lock first). */
+const START_SLACK_MS = 86_400_000
+
+/**
+ * Every record in the folder, oldest first; files that are not records are named in `unreadable`.
+ * With `since` (epoch ms), files whose name dates their run more than a day before it are not
+ * read: a policy looking for a recent record does not parse years of history.
+ */
+export function readRecords(dir: string, options: { since?: number } = {}): { records: MigrationRecord[]; unreadable: string[] } {
   let names: string[]
   try {
     names = readdirSync(dir).filter(isRecordFile).sort()
   } catch {
     return { records: [], unreadable: [] }
+  }
+  const { since } = options
+  if (since !== undefined) {
+    names = names.filter((name) => {
+      const start = startOfName(name)
+      return start === null || start + START_SLACK_MS >= since
+    })
   }
   const records: MigrationRecord[] = []
   const unreadable: string[] = []
