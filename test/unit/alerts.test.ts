@@ -384,15 +384,21 @@ describe('attachAlerts', () => {
       info: ['migration_started'],
       sinks: [{ type: 'file', path: good }, { type: 'file', path: dir }],
     }, { environment: 'prod', baseDir: dir, print: () => undefined })
-    for (let i = 0; i < 50; i++) events.emit('migration:start', { runId: 'r', revision: `m${i}`, direction: 'up', index: i, total: 50, file: `m${i}.sql` })
+    // Over two batches of 256 lines before the event loop turns (one is then written in the
+    // background), and as many again after: the file gets them all, in order.
+    const start = (i: number) => events.emit('migration:start', { runId: 'r', revision: `m${i}`, direction: 'up', index: i, total: 1000, file: `m${i}.sql` })
+    for (let i = 0; i < 600; i++) start(i)
+    await new Promise((done) => setImmediate(done))
+    for (let i = 600; i < 1000; i++) start(i)
     const report = await router.settle()
     router.detach()
     const lines = readFileSync(good, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Alert)
-    expect(lines.map((a) => a.revision)).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`))
-    // The second sink names a folder: all fifty are lost there, and said so.
-    expect(report).toMatchObject({ alerts: 50, delivered: 50 })
-    expect(report.failed).toHaveLength(50)
+    expect(lines.map((a) => a.revision)).toEqual(Array.from({ length: 1000 }, (_, i) => `m${i}`))
+    // The second sink names a folder: all thousand are lost there, and said so.
+    expect(report).toMatchObject({ alerts: 1000, delivered: 1000 })
+    expect(report.failed).toHaveLength(1000)
     expect(report.failed[0]).toMatchObject({ event: 'migration_started', sink: `file ${dir}` })
-    expect(logs.filter((l) => l.level === 'warn' && l.message.includes('could not be delivered to file'))).toHaveLength(50)
+    expect(report.failed.map((f) => f.revision)).toEqual(Array.from({ length: 1000 }, (_, i) => `m${i}`))
+    expect(logs.filter((l) => l.level === 'warn' && l.message.includes('could not be delivered to file'))).toHaveLength(1000)
   })
 })
