@@ -28,6 +28,17 @@ export function redactDeep<T>(value: T): T {
   return redactStrings(value)
 }
 
+/**
+ * `value` with credentials masked, as redactDeep gives it, and its JSON text (`space` as
+ * JSON.stringify takes it): serialized once when there is nothing to mask, which is nearly always.
+ */
+export function redactJson<T>(value: T, space?: number): { value: T; json: string } {
+  const json = JSON.stringify(value, null, space)
+  if (json === undefined || redact(json) === json) return { value, json }
+  const safe = redactStrings(value)
+  return { value: safe, json: JSON.stringify(safe, null, space) }
+}
+
 function redactStrings<T>(value: T): T {
   if (typeof value === 'string') return redact(value) as T
   if (Array.isArray(value)) return value.map((item: unknown) => redactStrings(item)) as T

@@ -1,4 +1,4 @@
-import { redact, redactDeep } from '../errors/redact.js'
+import { redact, redactJson } from '../errors/redact.js'
 import type { Connection, Dialect } from '../dialects/dialect.js'
 
 export type RevisionState = 'applied' | 'expanded' | 'dirty'
@@ -324,7 +324,7 @@ export class HistoryStore {
       sql: `UPDATE ${this.#q('runs')} SET status = ?, to_revisions = ?, error = ?, report = ?, record_path = ?, backup_id = ?, finished_at = ? WHERE run_id = ?`,
       params: [
         outcome.status, JSON.stringify(outcome.toRevisions), outcome.error == null ? null : redact(outcome.error),
-        outcome.report === undefined ? null : JSON.stringify(redactDeep(outcome.report)), outcome.recordPath ?? null,
+        outcome.report === undefined ? null : redactJson(outcome.report).json, outcome.recordPath ?? null,
         outcome.backupId ?? null, new Date().toISOString(), runId,
       ],
     })
@@ -335,7 +335,7 @@ export class HistoryStore {
     const rows = await conn.query<{ report: string | null }>({ sql: `SELECT report FROM ${this.#q('runs')} WHERE run_id = ?`, params: [runId] })
     if (rows.length === 0) return
     const current = rows[0]!.report ? (JSON.parse(rows[0]!.report) as Record<string, unknown>) : {}
-    await conn.execute({ sql: `UPDATE ${this.#q('runs')} SET report = ? WHERE run_id = ?`, params: [JSON.stringify(redactDeep({ ...current, ...extra })), runId] })
+    await conn.execute({ sql: `UPDATE ${this.#q('runs')} SET report = ? WHERE run_id = ?`, params: [redactJson({ ...current, ...extra }).json, runId] })
   }
 
   /**

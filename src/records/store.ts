@@ -2,7 +2,8 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync
 import { join, resolve } from 'node:path'
 import type { ResolvedConfig } from '../config/load-config.js'
 import type { MigrationRecord } from './record.js'
-import { redactRecord, renderMarkdown } from './record.js'
+import { redactJson } from '../errors/redact.js'
+import { renderMarkdown } from './record.js'
 
 /**
  * Records on disk (SPEC S9): `records/<runId>.md` and `records/<runId>.json` in `records.dir`
@@ -16,11 +17,11 @@ export function recordsDir(config: ResolvedConfig): string | null {
 /** Writes both files (credentials masked), each through a temporary file renamed into place. */
 export function writeRecord(dir: string, record: MigrationRecord): { json: string; markdown: string } {
   mkdirSync(dir, { recursive: true })
-  const safe = redactRecord(record)
+  const safe = redactJson(record, 2)
   const json = join(dir, `${record.runId}.json`)
   const markdown = join(dir, `${record.runId}.md`)
-  atomicWrite(json, `${JSON.stringify(safe, null, 2)}\n`)
-  atomicWrite(markdown, renderMarkdown(safe))
+  atomicWrite(json, `${safe.json}\n`)
+  atomicWrite(markdown, renderMarkdown(safe.value))
   return { json, markdown }
 }
 

@@ -1,7 +1,9 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { redactRecord, renderMarkdown, validationResults, type MigrationRecord } from '../../src/records/record.js'
+import { readRecords, writeRecord } from '../../src/records/store.js'
 
 const GOLDEN = join(import.meta.dirname, '..', 'golden')
 
@@ -67,5 +69,25 @@ describe('the Migration Record', () => {
     for (const secret of ['hunter2', 'hunter3', 'hunter4', 'hunter5', 'hunter6']) expect(JSON.stringify(leaked)).not.toContain(secret)
     expect(leaked.issues[1]).toBe('env PGPASSWORD=**** DB_PASSWORD=**** sh -c exit')
     expect(renderMarkdown(leaked)).toContain('postgres://app:****@db/prod')
+  })
+
+  it('is written to disk masked, as JSON and Markdown, and reads back as written', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'strata-record-'))
+    try {
+      const { json, markdown } = writeRecord(dir, { ...RECORD, issues: ['cannot connect to postgres://app:hunter2@db/prod', 'PGPASSWORD=hunter3 psql'] })
+      for (const path of [json, markdown]) {
+        const text = readFileSync(path, 'utf8')
+        for (const secret of ['hunter2', 'hunter3']) expect(text).not.toContain(secret)
+      }
+      const [read] = readRecords(dir).records
+      expect(read!.issues).toEqual(['cannot connect to postgres://app:****@db/prod', 'PGPASSWORD=**** psql'])
+      expect(readFileSync(json, 'utf8')).toBe(`${JSON.stringify(read, null, 2)}\n`)
+      expect(readFileSync(markdown, 'utf8')).toBe(renderMarkdown(read!))
+      // Nothing to mask: the record is written as it is.
+      writeRecord(dir, { ...RECORD, runId: '20251014T110000Z-000000' })
+      expect(readRecords(dir).records.find((r) => r.runId === '20251014T110000Z-000000')).toEqual({ ...RECORD, runId: '20251014T110000Z-000000' })
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

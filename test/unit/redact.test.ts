@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { redact, redactDeep } from '../../src/errors/redact.js'
+import { redact, redactDeep, redactJson } from '../../src/errors/redact.js'
 
 describe('redact', () => {
   it('masks the password of a URL whatever its scheme, keeping the user and host', () => {
@@ -34,5 +34,19 @@ describe('redactDeep', () => {
     const masked = redactDeep(dirty)
     expect(masked).toEqual({ author: 'root@vm', error: 'cannot connect to postgres://u:****@h/db', list: ['token=****', 3], nothing: null })
     expect(dirty.error).toBe('cannot connect to postgres://u:pw@h/db')
+  })
+})
+
+describe('redactJson', () => {
+  it('gives the value itself and its JSON when nothing needs masking, a masked copy and its JSON otherwise', () => {
+    const clean = { author: 'root@vm', n: 3 }
+    expect(redactJson(clean)).toEqual({ value: clean, json: '{"author":"root@vm","n":3}' })
+    expect(redactJson(clean).value).toBe(clean)
+    expect(redactJson(clean, 2).json).toBe(JSON.stringify(clean, null, 2))
+    const dirty = { error: 'postgres://u:pw@h/db failed', nested: [{ env: 'PGPASSWORD=x' }] }
+    const { value, json } = redactJson(dirty, 2)
+    expect(value).toEqual({ error: 'postgres://u:****@h/db failed', nested: [{ env: 'PGPASSWORD=****' }] })
+    expect(json).toBe(JSON.stringify(value, null, 2))
+    expect(json).not.toContain('pw@')
   })
 })
