@@ -1,6 +1,4 @@
 import { readFileSync } from 'node:fs'
-import type { Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import type { Registry } from 'prom-client'
 import type { PromFigures } from './prometheus.js'
 import { StrataError } from '../errors/index.js'
@@ -89,7 +87,7 @@ export async function startMetrics(events: StrataEmitter, options: MetricsOption
   const server = metricsServer && options.port !== undefined
     ? await metricsServer.serve(options.port, () => (registry ??= import('./prometheus.js').then(({ PromMetrics }) => new PromMetrics(runId, figures).registry)))
     : null
-  const url = server ? `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics` : null
+  const url = server ? `http://127.0.0.1:${server.port}/metrics` : null
 
   const ioBase = readProcessIo()
   let lastWall = startedAt
@@ -208,7 +206,7 @@ export async function startMetrics(events: StrataEmitter, options: MetricsOption
         peakLockWaits,
       }
     } finally {
-      if (server && metricsServer) await metricsServer.closeServer(server)
+      if (server) await server.close()
     }
   }
   let stopping: Promise<MetricsSummary> | null = null
