@@ -1,8 +1,8 @@
 import { Counter, Gauge, Registry } from 'prom-client'
 import type { MetricsSample } from '../events/events.js'
 
-// Loaded at the first scrape (see metrics-server.ts): prom-client and what it pulls in (https,
-// zlib, cluster) take some 50 ms to load, which a run nobody scrapes would pay for nothing.
+// Loaded at the first scrape (see metrics-server.ts): prom-client and what it pulls in (https
+// and zlib among them) take some 50 ms to load, which a run nobody scrapes would pay for nothing.
 
 /** The figures a scrape shows: a sample's, kept current between samples; null where unknown (the series is then absent). */
 export type PromFigures = Omit<MetricsSample, 'runId' | 'at'>
