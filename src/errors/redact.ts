@@ -21,11 +21,7 @@ export function redact(text: string): string {
  * JSON text (a run's report holds thousands of strings, and nearly never a credential).
  */
 export function redactDeep<T>(value: T): T {
-  if (value !== null && typeof value === 'object') {
-    const text = JSON.stringify(value)
-    if (text === undefined || redact(text) === text) return value
-  }
-  return redactStrings(value)
+  return value !== null && typeof value === 'object' ? redactJson(value).value : redactStrings(value)
 }
 
 /**

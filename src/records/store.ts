@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path'
 import type { ResolvedConfig } from '../config/load-config.js'
 import type { MigrationRecord } from './record.js'
 import { redactJson } from '../errors/redact.js'
+import { timeOfId } from '../util/ids.js'
 import { renderMarkdown } from './record.js'
 
 /**
@@ -42,12 +43,6 @@ export function isRecordFile(name: string): boolean {
   return name.endsWith('.json') && !name.startsWith('.')
 }
 
-/** A record file's run start, from its name (`<runId>.json`, the run id starting with it); null for other names. */
-function startOfName(name: string): number | null {
-  const stamp = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z-[0-9a-f]+\.json$/.exec(name)
-  return stamp ? Date.UTC(Number(stamp[1]), Number(stamp[2]) - 1, Number(stamp[3]), Number(stamp[4]), Number(stamp[5]), Number(stamp[6])) : null
-}
-
 /** How much later than its run id's time a record's `executionTime` may be (a run can wait for the lock first). */
 const START_SLACK_MS = 86_400_000
 
@@ -66,7 +61,8 @@ export function readRecords(dir: string, options: { since?: number } = {}): { re
   const { since } = options
   if (since !== undefined) {
     names = names.filter((name) => {
-      const start = startOfName(name)
+      // A record file is named `<runId>.json`, and a run id starts with the run's time.
+      const start = timeOfId(name.slice(0, -'.json'.length))
       return start === null || start + START_SLACK_MS >= since
     })
   }
