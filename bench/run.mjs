@@ -387,8 +387,8 @@ alerts:
   // W1 where section 1 measures it (the bench's working folder, each commit waiting for storage),
   // then on tmpfs, where no commit waits and monitoring is the largest share of the run.
   const w1 = (label, base, processes, blocks) => paired(`W1 apply 500 ${label}`, processes, BLOCK, blocks, (watched) => ({ watched, config: configFor(base, null, migrations) }), '; 1,000 alerts to a file')
-  w1('(working folder)', join(dir, 'w1'), 6, 3)
-  if (shm) w1('(tmpfs)', join(shm, 'w1'), 6, 4)
+  w1('(working folder)', join(dir, 'w1'), 8, 5)
+  if (shm) w1('(tmpfs)', join(shm, 'w1'), 8, 8)
 
   // One run per process, as the CLI makes it: each side's first run in a fresh process, so the
   // watched one pays monitoring's start. Processes differ by several percent, so many of them.

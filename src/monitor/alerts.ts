@@ -44,9 +44,9 @@ export interface DeliveryReport {
 }
 
 export interface AlertRouter {
-  /** Stops listening (no new alerts). */
+  /** Raises the alerts still waiting, then stops listening (no new alerts). */
   detach(): void
-  /** Waits for pending deliveries, scheduled retries included, up to the largest sink budget; reports what failed. */
+  /** Raises the alerts still waiting; waits for pending deliveries, scheduled retries included, up to the largest sink budget; reports what failed. */
   settle(): Promise<DeliveryReport>
 }
 
@@ -56,15 +56,21 @@ export function attachAlerts(events: StrataEmitter, config: AlertsConfig, ctx: A
   // An event listed under several levels takes the most severe one.
   for (const level of [...LEVELS].reverse()) for (const event of config[level] ?? []) levelOf.set(event, level)
   const dispatcher = new Dispatcher(events, (config.sinks ?? []).map((sink) => createSink(sink, ctx)))
-  const raise: Raise = (event, runId, revision, message) => {
+  const raise: Raise = (event, runId, revision, message, at = isoNow()) => {
     const level = levelOf.get(event)
     if (level === undefined) return
-    const alert: Alert = Object.freeze({ level, event, runId, environment: ctx.environment, revision, message: redact(message), at: isoNow() })
+    const alert: Alert = Object.freeze({ level, event, runId, environment: ctx.environment, revision, message: redact(message), at })
     events.emit('alert', alert)
     dispatcher.dispatch(alert)
   }
-  const detach = watchRules(events, config, raise, levelOf.has('long_running'), ctx.now)
-  return { detach, settle: () => dispatcher.settle() }
+  const rules = watchRules(events, config, raise, levelOf.has('long_running'), ctx.now)
+  return {
+    detach: rules.detach,
+    settle: () => {
+      rules.flush()
+      return dispatcher.settle()
+    },
+  }
 }
 
 /** One queue per sink, so a sink receives its alerts one at a time, in the order raised. */

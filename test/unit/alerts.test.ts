@@ -376,6 +376,51 @@ describe('attachAlerts', () => {
     ])
   })
 
+  it('raises step alerts by the next turn of the event loop, in the order of their events, stamped with their time, all before the run ends', async () => {
+    const events = new StrataEmitter()
+    const seen = collect(events, 'alert')
+    const ends: number[] = []
+    const router = attachAlerts(events, { critical: ['migration_failure'], info: ['migration_started', 'migration_completed'] }, { environment: null, baseDir: dir, print: () => undefined })
+    const step = (runId: string, index: number, total: number) => ({ runId, revision: `00${index}_m`, direction: 'up' as const, index, total })
+    try {
+      events.emit('run:start', { runId: 'r1', command: 'up', environment: null, steps: [], estimatedMs: null })
+      events.emit('migration:start', { ...step('r1', 0, 3), file: 'a.sql' })
+      await new Promise((done) => setImmediate(done))
+      expect(seen.map((a) => `${a.event} ${a.revision}`)).toEqual(['migration_started 000_m'])
+      events.emit('migration:done', { ...step('r1', 0, 3), durationMs: 2, statements: 1 })
+      events.emit('migration:start', { ...step('r1', 1, 3), file: 'b.sql' })
+      const before = new Date().toISOString()
+      const blocked = Date.now() + 25
+      while (Date.now() < blocked) {
+        // A statement holding the thread: no turn of the event loop.
+      }
+      events.emit('migration:failed', { runId: 'r1', revision: '001_m', direction: 'up', message: 'no such table' })
+      expect(seen.map((a) => `${a.event} ${a.revision}`)).toEqual([
+        'migration_started 000_m', 'migration_completed 000_m', 'migration_started 001_m', 'migration_failure 001_m',
+      ])
+      // Stamped when the step started, not when the alert was raised after the blocked thread.
+      expect(seen[2]!.at <= before).toBe(true)
+      expect(seen[3]!.at > before).toBe(true)
+      events.emit('run:done', { runId: 'r1', status: 'failed', durationMs: 30 })
+
+      // The plan's last step raises at once: the run's alerts all come before its run:done.
+      events.on('run:done', () => ends.push(seen.length))
+      events.emit('run:start', { runId: 'r2', command: 'up', environment: null, steps: [], estimatedMs: null })
+      for (const index of [0, 1]) {
+        events.emit('migration:start', { ...step('r2', index, 2), file: 'm.sql' })
+        events.emit('migration:done', { ...step('r2', index, 2), durationMs: 1, statements: 1 })
+      }
+      events.emit('run:done', { runId: 'r2', status: 'success', durationMs: 5 })
+      expect(ends).toEqual([8])
+      expect(seen.slice(4).map((a) => `${a.runId} ${a.event} ${a.revision}`)).toEqual([
+        'r2 migration_started 000_m', 'r2 migration_completed 000_m', 'r2 migration_started 001_m', 'r2 migration_completed 001_m',
+      ])
+    } finally {
+      router.detach()
+      await router.settle()
+    }
+  })
+
   it('writes a burst of alerts to a file together, and reports each one a file it cannot write loses', async () => {
     const events = new StrataEmitter()
     const logs = collect(events, 'log')
