@@ -163,6 +163,25 @@ describe('sqlite driver: transactions', () => {
     }
   })
 
+  it('checks and restores foreign keys in a transaction after others changed the schema, as a run of migrations does', async () => {
+    await exec(db.conn, 'PRAGMA foreign_keys = 1')
+    // Each transaction reads foreign_keys and checks them: the first before any table references
+    // another, the second adds one, the third breaks it. What was read or checked before a
+    // schema change must not answer for after it.
+    await db.conn.transaction(async (tx) => exec(tx, 'CREATE TABLE team (id INTEGER PRIMARY KEY)'))
+    await db.conn.transaction(async (tx) => exec(tx, 'CREATE TABLE member (id INTEGER PRIMARY KEY, team_id INTEGER REFERENCES team (id))', 'INSERT INTO team VALUES (1)'))
+    expect(await sql(db.conn, 'PRAGMA foreign_keys')).toEqual([{ foreign_keys: 1 }])
+    const error = await rejection(() => db.conn.transaction(async (tx) => exec(tx, 'INSERT INTO member VALUES (5, 1), (6, 2)')))
+    expect(error.code).toBe('E_MIGRATION_FAILED')
+    expect(error.message).toContain('`member` rowid 6 → `team`')
+    expect(await sql(db.conn, 'SELECT count(*) AS n FROM member')).toEqual([{ n: 0 }])
+    expect(await sql(db.conn, 'PRAGMA foreign_keys')).toEqual([{ foreign_keys: 1 }])
+    // Switched off between two transactions, it stays off after the next.
+    await exec(db.conn, 'PRAGMA foreign_keys = 0')
+    await db.conn.transaction(async (tx) => exec(tx, 'INSERT INTO member VALUES (7, 1)'))
+    expect(await sql(db.conn, 'PRAGMA foreign_keys')).toEqual([{ foreign_keys: 0 }])
+  })
+
   it('close() is idempotent', async () => {
     await db.conn.close()
     await db.conn.close() // afterEach closes it a third time

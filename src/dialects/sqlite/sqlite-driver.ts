@@ -74,6 +74,15 @@ export class SqliteConnection implements Connection {
    * pragma expires every prepared statement, and migrations run back to back.
    */
   #restoreForeignKeys = false
+  /**
+   * The two pragmas every transaction runs, prepared once. A statement better-sqlite3 prepares
+   * lives until the garbage collector finalizes it, and SQLite visits every live statement of
+   * the connection at each schema change: one pair per migration would make each CREATE of a
+   * long run slower than the one before. Changing a pragma or the schema expires them, and
+   * SQLite prepares them again at their next use.
+   */
+  #foreignKeysState: BetterSqlite3.Statement | null = null
+  #foreignKeyCheck: BetterSqlite3.Statement | null = null
 
   constructor(db: Database) {
     this.#db = db
@@ -96,7 +105,7 @@ export class SqliteConnection implements Connection {
 
   #outsideTransaction(): void {
     if (this.#restoreForeignKeys && this.#depth === 0 && !this.#db.inTransaction) {
-      this.#db.pragma('foreign_keys = ON')
+      this.#db.exec('PRAGMA foreign_keys = ON')
       this.#restoreForeignKeys = false
     }
   }
@@ -131,15 +140,15 @@ export class SqliteConnection implements Connection {
   async transaction<T>(fn: (tx: Connection) => Promise<T>): Promise<T> {
     if (this.#depth > 0 || this.#db.inTransaction) return this.#savepoint(fn)
     const db = this.#db
-    if (db.pragma('foreign_keys', { simple: true }) === 1) {
-      db.pragma('foreign_keys = OFF')
+    if ((this.#foreignKeysState ??= db.prepare('PRAGMA foreign_keys').pluck()).get() === 1) {
+      db.exec('PRAGMA foreign_keys = OFF')
       this.#restoreForeignKeys = true
     }
     db.exec('BEGIN IMMEDIATE')
     this.#depth = 1
     try {
       const result = await fn(this)
-      const violations = db.prepare('PRAGMA foreign_key_check').all() as ForeignKeyViolation[]
+      const violations = (this.#foreignKeyCheck ??= db.prepare('PRAGMA foreign_key_check')).all() as ForeignKeyViolation[]
       if (violations.length > 0) throw foreignKeyError(violations)
       db.exec('COMMIT')
       return result
