@@ -94,6 +94,21 @@ describe('sqlite driver: statements', () => {
     expect(await db.conn.query({ sql: 'SELECT n FROM t WHERE n > ?', params: [0] })).toEqual([{ n: 2 }])
   })
 
+  it('runs one schema change at a time: a trigger body with `;` runs, two statements in one string are refused, errors come through', async () => {
+    await db.conn.execute({ sql: 'CREATE TRIGGER t_n AFTER INSERT ON t BEGIN UPDATE t SET n = 1 WHERE id = new.id; END', params: [] })
+    await db.conn.execute({ sql: 'INSERT INTO t (n) VALUES (?)', params: [5] })
+    expect(await sql(db.conn, 'SELECT n FROM t')).toEqual([{ n: 1 }])
+    const two = await rejection(() => db.conn.execute({ sql: 'CREATE TABLE a (x); CREATE TABLE b (x)', params: [] }))
+    expect(two.message).toMatch(/more than one statement/)
+    expect(await sql(db.conn, "SELECT name FROM sqlite_master WHERE name IN ('a', 'b')")).toEqual([])
+    const taken = await rejection(() => db.conn.execute({ sql: '  create table t (x)', params: [] }))
+    expect(taken.constructor.name).toBe('SqliteError')
+    expect(taken.message).toBe('table t already exists')
+    await db.conn.execute({ sql: '\n  ALTER TABLE t ADD COLUMN note TEXT', params: [] })
+    await db.conn.execute({ sql: 'DROP TRIGGER t_n', params: [] })
+    expect(await sql(db.conn, "SELECT name FROM pragma_table_info('t') WHERE name = 'note'")).toEqual([{ name: 'note' }])
+  })
+
   it('lets better-sqlite3 errors through unchanged', async () => {
     const error = await rejection(() => db.conn.execute({ sql: 'INSERT INTO nope VALUES (1)', params: [] }))
     expect(error.constructor.name).toBe('SqliteError')

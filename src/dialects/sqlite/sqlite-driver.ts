@@ -57,6 +57,18 @@ export async function openSqlite(url: DatabaseUrl, options: ConnectOptions = {})
 
 /** Prepared statements kept per connection: strata's own bound statements repeat every migration. */
 const STATEMENT_CACHE_SIZE = 32
+const SCHEMA_CHANGE = /^\s*(?:CREATE|ALTER|DROP)\s/i
+
+/**
+ * A CREATE, ALTER or DROP without parameters and without a `;` (which could end it and start
+ * another): run through `exec`, which finalizes its statement at once. A prepared one would live
+ * until the garbage collector finalizes it, and every schema change visits all live statements
+ * of the connection: a run of small migrations slows with each one. It reads no rows and
+ * changes none, so nothing is lost by not keeping it.
+ */
+function isPlainSchemaChange(stmt: Statement): boolean {
+  return stmt.params.length === 0 && SCHEMA_CHANGE.test(stmt.sql) && stmt.sql.indexOf(';') === -1
+}
 
 /**
  * A better-sqlite3 database as a strata `Connection`. Statements are prepared one at a time
@@ -112,6 +124,10 @@ export class SqliteConnection implements Connection {
 
   async execute(stmt: Statement): Promise<{ readonly rowsAffected: number }> {
     this.#outsideTransaction()
+    if (isPlainSchemaChange(stmt)) {
+      this.#db.exec(stmt.sql)
+      return { rowsAffected: 0 }
+    }
     const prepared = this.#prepare(stmt)
     const params = bindable(stmt.params)
     if (prepared.reader) {
