@@ -4,7 +4,7 @@ import type { AppliedRevision, RevisionState } from '../history/history-store.js
 import { checksumFor } from '../loader/checksum.js'
 import type { MigrationDef } from '../loader/migration.js'
 import { diffSchemas, type SchemaChange } from '../schema/diff.js'
-import { canonicalJson } from '../schema/fingerprint.js'
+import { snapshotJson } from '../schema/fingerprint.js'
 import type { SchemaSnapshot } from '../schema/snapshot.js'
 import type { Project } from './session.js'
 
@@ -113,5 +113,5 @@ export async function recordSchema(project: Project, conn: Connection, introspec
   if (!newest) return
   const { dialect, config } = project
   const live = introspected ?? (await dialect.introspect(conn, config.tablePrefix))
-  await project.history.setFingerprint(conn, newest.revision, await dialect.catalogFingerprint(conn, config.tablePrefix), canonicalJson(live))
+  await project.history.setFingerprint(conn, newest.revision, await dialect.catalogFingerprint(conn, config.tablePrefix), snapshotJson(live))
 }
