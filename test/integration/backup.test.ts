@@ -139,6 +139,8 @@ describe('strata backup on SQLite', () => {
     expect(rows(db, 'SELECT revision, action FROM strata_log ORDER BY seq')).toEqual([
       { revision: '001_graphics', action: 'apply' }, { revision: '002_events', action: 'apply' }, { revision: '002_events', action: 'restore' },
     ])
+    // Numbered one after the other, across runs and the restore.
+    expect(rows(db, 'SELECT seq FROM strata_log ORDER BY seq')).toEqual([{ seq: 1 }, { seq: 2 }, { seq: 3 }])
     expect(rows(db, 'PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }])
     expect(existsSync(`${db}.strata-restore`)).toBe(false)
     // The restored database migrates on as usual.
