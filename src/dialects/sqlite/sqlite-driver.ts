@@ -87,10 +87,8 @@ export class SqliteConnection implements Connection {
    */
   #restoreForeignKeys = false
   /**
-   * The two pragmas every transaction runs, prepared once. A statement better-sqlite3 prepares
-   * lives until the garbage collector finalizes it, and SQLite visits every live statement of
-   * the connection at each schema change: one pair per migration would make each CREATE of a
-   * long run slower than the one before. Changing a pragma or the schema expires them, and
+   * The two pragmas every transaction runs, prepared once rather than left alive by the pair
+   * each migration (see isPlainSchemaChange). Changing a pragma or the schema expires them, and
    * SQLite prepares them again at their next use.
    */
   #foreignKeysState: BetterSqlite3.Statement | null = null
